@@ -1,0 +1,264 @@
+//! The JavaScript binding: thin napi wrappers that convert arguments, call the plain modules and
+//! convert the results back. Every export catches panics, so a bug surfaces as a JS exception
+//! instead of aborting the process.
+
+use crate::memory_store::{MemoryStore, Options, Stats};
+use crate::set_cookie::{self, CookieAttributes};
+use crate::{cookie_header, fingerprint, session_id, signature};
+use napi::bindgen_prelude::Buffer;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters.
+#[napi(catch_unwind)]
+pub fn generate_session_id() -> Result<String> {
+  session_id::generate().map_err(|err| {
+    Error::new(
+      Status::GenericFailure,
+      format!("no randomness available: {err}"),
+    )
+  })
+}
+
+/// The change fingerprint of a session's data JSON, an integer below 2^53.
+#[napi(catch_unwind)]
+pub fn fingerprint(data_json: String) -> f64 {
+  fingerprint::fingerprint(&data_json) as f64
+}
+
+/// A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
+pub fn serialize_cookie(
+  name: String,
+  value: String,
+  expires_ms: Option<f64>,
+  domain: Option<String>,
+  path: Option<String>,
+  http_only: bool,
+  secure: bool,
+  partitioned: bool,
+  priority: Option<String>,
+  same_site: Option<String>,
+) -> Result<String> {
+  let attributes = CookieAttributes {
+    expires_ms,
+    domain: domain.as_deref(),
+    path: path.as_deref(),
+    http_only,
+    secure,
+    partitioned,
+    priority: priority.as_deref(),
+    same_site: same_site.as_deref(),
+  };
+  set_cookie::serialize(&name, &value, &attributes).map_err(invalid_arg)
+}
+
+/// Reads, verifies and writes one middleware's session cookie.
+#[napi]
+pub struct SessionCodec {
+  cookie_name: String,
+  secrets: Vec<Vec<u8>>,
+}
+
+#[napi]
+impl SessionCodec {
+  /// `secrets[0]` signs; every secret verifies.
+  #[napi(constructor, catch_unwind)]
+  pub fn new(cookie_name: String, secrets: Vec<Buffer>) -> Result<Self> {
+    if secrets.is_empty() {
+      return Err(invalid_arg("at least one secret is required"));
+    }
+    Ok(SessionCodec {
+      cookie_name,
+      secrets: secrets.iter().map(|secret| secret.to_vec()).collect(),
+    })
+  }
+
+  /// The verified session ID in a Cookie header, or null when absent, unsigned or forged.
+  #[napi(catch_unwind)]
+  pub fn read_session_id(&self, cookie_header: String) -> Option<String> {
+    let value = cookie_header::find(&cookie_header, &self.cookie_name)?;
+    let signed = value.strip_prefix("s:")?;
+    signature::unsign(signed, &self.secrets)
+  }
+
+  /// The value of `id.signature` (without the `s:` prefix) when the signature verifies.
+  #[napi(catch_unwind)]
+  pub fn unsign(&self, signed_value: String) -> Option<String> {
+    signature::unsign(&signed_value, &self.secrets)
+  }
+
+  /// `id.signature` under the first secret.
+  #[napi(catch_unwind)]
+  pub fn sign(&self, id: String) -> String {
+    signature::sign(&id, &self.secrets[0])
+  }
+
+  /// The whole Set-Cookie value carrying the signed `id`.
+  #[napi(catch_unwind)]
+  #[allow(clippy::too_many_arguments)]
+  pub fn set_cookie_header(
+    &self,
+    id: String,
+    expires_ms: Option<f64>,
+    domain: Option<String>,
+    path: Option<String>,
+    http_only: bool,
+    secure: bool,
+    partitioned: bool,
+    priority: Option<String>,
+    same_site: Option<String>,
+  ) -> Result<String> {
+    let mut value = String::with_capacity(id.len() + 46);
+    value.push_str("s:");
+    value.push_str(&signature::sign(&id, &self.secrets[0]));
+    let attributes = CookieAttributes {
+      expires_ms,
+      domain: domain.as_deref(),
+      path: path.as_deref(),
+      http_only,
+      secure,
+      partitioned,
+      priority: priority.as_deref(),
+      same_site: same_site.as_deref(),
+    };
+    set_cookie::serialize(&self.cookie_name, &value, &attributes).map_err(invalid_arg)
+  }
+}
+
+#[napi(object)]
+pub struct NativeMemoryStoreOptions {
+  pub name: Option<String>,
+  pub max: Option<f64>,
+  pub ttl: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeMemoryStoreStats {
+  pub sessions: f64,
+  pub bytes: f64,
+  pub hits: f64,
+  pub misses: f64,
+  pub expirations: f64,
+  pub evictions: f64,
+}
+
+impl From<Stats> for NativeMemoryStoreStats {
+  fn from(stats: Stats) -> Self {
+    NativeMemoryStoreStats {
+      sessions: stats.sessions as f64,
+      bytes: stats.bytes as f64,
+      hits: stats.hits as f64,
+      misses: stats.misses as f64,
+      expirations: stats.expirations as f64,
+      evictions: stats.evictions as f64,
+    }
+  }
+}
+
+/// The MemoryStore's storage. Times are read from the wall clock here, as Date.now() would.
+#[napi]
+pub struct NativeMemoryStore {
+  store: Arc<MemoryStore>,
+}
+
+#[napi]
+impl NativeMemoryStore {
+  #[napi(constructor, catch_unwind)]
+  pub fn new(options: Option<NativeMemoryStoreOptions>) -> Self {
+    let options = options.unwrap_or(NativeMemoryStoreOptions {
+      name: None,
+      max: None,
+      ttl: None,
+    });
+    let settings = Options {
+      max: options.max.filter(|m| *m >= 1.0).map(|m| m as usize),
+      ttl_ms: options.ttl.and_then(milliseconds),
+    };
+    NativeMemoryStore {
+      store: MemoryStore::open(options.name.as_deref(), settings),
+    }
+  }
+
+  #[napi(catch_unwind)]
+  pub fn get(&self, id: String) -> Option<String> {
+    self.store.get(&id, now())
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set(
+    &self,
+    id: String,
+    cookie_json: Option<String>,
+    data_json: String,
+    expires_ms: Option<f64>,
+  ) {
+    let expires_at = expires_ms.and_then(milliseconds);
+    self
+      .store
+      .set(&id, cookie_json.as_deref(), &data_json, expires_at, now());
+  }
+
+  #[napi(catch_unwind)]
+  pub fn touch(&self, id: String, cookie_json: Option<String>, expires_ms: Option<f64>) -> bool {
+    let expires_at = expires_ms.and_then(milliseconds);
+    self
+      .store
+      .touch(&id, cookie_json.as_deref(), expires_at, now())
+  }
+
+  #[napi(catch_unwind)]
+  pub fn destroy(&self, id: String) {
+    self.store.destroy(&id);
+  }
+
+  #[napi(catch_unwind)]
+  pub fn clear(&self) {
+    self.store.clear();
+  }
+
+  #[napi(catch_unwind)]
+  pub fn length(&self) -> u32 {
+    self.store.len(now()) as u32
+  }
+
+  /// Live sessions as a flat list: ID, JSON, ID, JSON, ...
+  #[napi(catch_unwind)]
+  pub fn entries(&self) -> Vec<String> {
+    self
+      .store
+      .entries(now())
+      .into_iter()
+      .flat_map(|(id, json)| [id, json])
+      .collect()
+  }
+
+  /// Removes expired sessions; returns how many.
+  #[napi(catch_unwind)]
+  pub fn sweep(&self) -> u32 {
+    self.store.sweep(now()) as u32
+  }
+
+  #[napi(catch_unwind)]
+  pub fn stats(&self) -> NativeMemoryStoreStats {
+    self.store.stats().into()
+  }
+}
+
+fn invalid_arg(err: impl ToString) -> Error {
+  Error::new(Status::InvalidArg, err.to_string())
+}
+
+/// A JS millisecond count as an integer, or None when it is not a finite number.
+fn milliseconds(ms: f64) -> Option<i64> {
+  ms.is_finite().then_some(ms as i64)
+}
+
+fn now() -> i64 {
+  SystemTime::now()
+    .duration_since(UNIX_EPOCH)
+    .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
