@@ -1,0 +1,6 @@
+'use strict'
+
+module.exports = {
+  require: ['__test__/support/env.js'],
+  timeout: 10000
+}

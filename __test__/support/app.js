@@ -1,0 +1,68 @@
+'use strict'
+
+// Small builders shared by the specs: an Express app around a session middleware, and readers of
+// the Set-Cookie header a response carries.
+
+const express = require('express')
+
+const ours = require('../..')
+const upstream = require('express-session-upstream')
+
+// An Express app with `impl`'s middleware (ours by default), `options` merged over a test secret,
+// an optional `setup(req, res)` run before it, and `handler` answering every request.
+function createApp ({ impl = ours, options = {}, setup, handler, trustProxy } = {}) {
+  const app = express()
+  if (trustProxy) app.set('trust proxy', true)
+  if (setup) {
+    app.use(function (req, res, next) {
+      setup(req, res)
+      next()
+    })
+  }
+  app.use(impl({ secret: 'test secret', resave: false, saveUninitialized: true, ...options }))
+  app.use(handler || function (req, res) { res.end('ok') })
+  app.use(function (err, req, res, next) {
+    res.statusCode = err.status || 500
+    res.end('error: ' + err.message)
+  })
+  return app
+}
+
+// The Set-Cookie line for `name`, parsed into { name, value, attributes } (attribute names lower-cased),
+// or undefined when the response sets no such cookie.
+function sessionCookie (res, name = 'connect.sid') {
+  const lines = res.headers['set-cookie'] || []
+  const line = lines.find((l) => l.startsWith(name + '='))
+  if (!line) return undefined
+
+  const [pair, ...attributeParts] = line.split(/; */)
+  const attributes = {}
+  for (const part of attributeParts) {
+    const eq = part.indexOf('=')
+    if (eq === -1) attributes[part.toLowerCase()] = true
+    else attributes[part.slice(0, eq).toLowerCase()] = part.slice(eq + 1)
+  }
+  return { name, value: pair.slice(name.length + 1), attributes, pair }
+}
+
+// The `name=value` pair to send back in a Cookie header.
+function cookiePair (res, name = 'connect.sid') {
+  const cookie = sessionCookie(res, name)
+  if (!cookie) throw new Error('response set no ' + name + ' cookie')
+  return cookie.pair
+}
+
+// The session ID inside a signed cookie value.
+function sessionIdOf (res, name = 'connect.sid') {
+  const value = decodeURIComponent(sessionCookie(res, name).value)
+  return value.slice(2, value.lastIndexOf('.'))
+}
+
+// A store's get, as a promise.
+function storedSession (store, sid) {
+  return new Promise((resolve, reject) => {
+    store.get(sid, (err, sess) => (err ? reject(err) : resolve(sess)))
+  })
+}
+
+module.exports = { createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream }
