@@ -9,8 +9,9 @@ const ours = require('../..')
 const upstream = require('express-session-upstream')
 
 // An Express app with `impl`'s middleware (ours by default), `options` merged over a test secret,
-// an optional `setup(req, res)` run before it, and `handler` answering every request.
-function createApp ({ impl = ours, options = {}, setup, handler, trustProxy } = {}) {
+// an optional `setup(req, res)` run before it, `handler` answering every request, and `onError`
+// told of every error that reaches the error handler.
+function createApp ({ impl = ours, options = {}, setup, handler, trustProxy, onError } = {}) {
   const app = express()
   if (trustProxy) app.set('trust proxy', true)
   if (setup) {
@@ -22,6 +23,8 @@ function createApp ({ impl = ours, options = {}, setup, handler, trustProxy } = 
   app.use(impl({ secret: 'test secret', resave: false, saveUninitialized: true, ...options }))
   app.use(handler || function (req, res) { res.end('ok') })
   app.use(function (err, req, res, next) {
+    if (onError) onError(err)
+    if (res.headersSent) return
     res.statusCode = err.status || 500
     res.end('error: ' + err.message)
   })
