@@ -42,7 +42,7 @@ const scenarios = [
   ['secure auto behind a trusted proxy', { proxy: true, cookie: { secure: 'auto' } }, [['/count', { headers: { 'X-Forwarded-Proto': 'https' } }]]],
   ['secure true over plain http', { cookie: { secure: true } }, [['/count'], ['/count']]],
   ['sameSite auto', { proxy: true, cookie: { sameSite: 'auto' } }, [['/count'], ['/count', { headers: { 'X-Forwarded-Proto': 'https' } }]]],
-  ['every cookie attribute', { cookie: { domain: 'example.com', httpOnly: false, partitioned: true, priority: 'low', sameSite: 'none', secure: false, maxAge: 1000 } }, [['/count']]],
+  ['every cookie attribute', { cookie: { domain: 'example.com', httpOnly: false, partitioned: true, priority: 'low', sameSite: 'none', secure: false, maxAge: 60000 } }, [['/count']]],
   ['cookie as a function', { cookie: (req) => ({ path: '/', maxAge: req.url.length * 1000 }) }, [['/count'], ['/count', { cookie: 'keep' }]]],
   ['secret rotation', { secret: ['second', 'test secret'] }, [['/count'], ['/count', { cookie: 'keep' }]]],
   ['custom name', { name: 'my.sid' }, [['/count'], ['/count', { cookie: 'keep' }]]]
