@@ -149,8 +149,7 @@ function session (options) {
 
     // the cookie would not be sent back on this path
     const resolvedCookieOptions = resolveCookieOptions(settings, req)
-    const pathname = parseUrl.original(req).pathname || '/'
-    if (pathname.indexOf(resolvedCookieOptions.path || '/') !== 0) {
+    if (!isWithinCookiePath(req, resolvedCookieOptions.path || '/')) {
       debug('pathname mismatch')
       next()
       return
@@ -562,6 +561,15 @@ function endWithSession (chunk, encoding) {
 
 function writeHeadWithSession (statusCode) {
   const context = this[kContext]
+
+  // the usual call, from res.end through _implicitHeader: nothing to copy
+  if (arguments.length === 1 && !context.headersHandled) {
+    this.statusCode = statusCode
+    context.headersHandled = true
+    context.onHeaders()
+    return context.originalWriteHead.call(this, this.statusCode)
+  }
+
   const args = applyWriteHeadHeaders(this, arguments)
 
   if (!context.headersHandled) {
@@ -627,6 +635,17 @@ function setHeadersFromArray (res, headers) {
 function appendSetCookie (res, header) {
   const prev = res.getHeader('Set-Cookie') || []
   res.setHeader('Set-Cookie', Array.isArray(prev) ? prev.concat(header) : [prev, header])
+}
+
+// Whether the request's original path starts with the cookie's path. Every origin-form URL starts
+// with '/', so for the default path the URL need not be parsed.
+function isWithinCookiePath (req, cookiePath) {
+  if (cookiePath === '/') {
+    const url = req.originalUrl || req.url
+    if (typeof url === 'string' && url.charCodeAt(0) === 47) return true
+  }
+  const pathname = parseUrl.original(req).pathname || '/'
+  return pathname.indexOf(cookiePath) === 0
 }
 
 function resolveCookieOptions (settings, req) {

@@ -1,0 +1,78 @@
+'use strict'
+
+// Each native primitive against the JavaScript that express-session uses for the same job, in one
+// process: ns per operation (median of 5 batches) and the speed-up.
+//
+//   node bench/micro.js
+
+const crypto = require('crypto')
+const cookie = require('cookie')
+const signature = require('cookie-signature')
+const uid = require('uid-safe')
+const native = require('../native')
+const ours = require('..')
+const upstream = require('express-session-upstream')
+
+const SECRET = 'bench secret'
+const codec = new native.SessionCodec('connect.sid', [Buffer.from(SECRET)])
+const id = native.generateSessionId()
+const signedValue = signature.sign(id, SECRET)
+const header = `_ga=GA1.2.1234567890.1234567890; theme=dark; connect.sid=${encodeURIComponent('s:' + signedValue)}; lang=en`
+const dataJson = JSON.stringify({ user: { id: 12345, name: 'user12345' }, views: 3 })
+const stored = { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' }, user: { id: 12345, name: 'user12345' }, views: 3 }
+
+function time (fn, iterations) {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < iterations; i++) fn(i)
+  return Number(process.hrtime.bigint() - start) / iterations
+}
+
+function bench (fn, iterations = 200000) {
+  time(fn, iterations / 4) // warm up
+  const batches = Array.from({ length: 5 }, () => time(fn, iterations))
+  return batches.sort((a, b) => a - b)[2]
+}
+
+// A store's callback API measured with a counter and a final callback, so deferral is included.
+function benchStore (store, iterations = 50000) {
+  const ids = Array.from({ length: 1000 }, (_, i) => 'session-' + i)
+  return new Promise((resolve) => {
+    let pending = ids.length
+    for (const sid of ids) store.set(sid, stored, () => { if (--pending === 0) run() })
+    function run () {
+      const started = process.hrtime.bigint()
+      let left = iterations
+      const next = () => {
+        if (left-- === 0) return resolve(Number(process.hrtime.bigint() - started) / iterations)
+        const sid = ids[left % ids.length]
+        store.get(sid, (err, sess) => { if (err) throw err; store.set(sid, sess, next) })
+      }
+      next()
+    }
+  })
+}
+
+async function main () {
+  const rows = [
+    ['sign', () => signature.sign(id, SECRET), () => codec.sign(id)],
+    ['unsign', () => signature.unsign(signedValue, SECRET), () => codec.unsign(signedValue)],
+    ['read session ID from Cookie header', () => { const v = cookie.parse(header)['connect.sid']; return signature.unsign(v.slice(2), SECRET) }, () => codec.readSessionId(header)],
+    ['generate session ID', () => uid.sync(24), () => native.generateSessionId()],
+    ['change fingerprint', () => crypto.createHash('sha1').update(dataJson, 'utf8').digest('hex'), () => native.fingerprint(dataJson)],
+    ['Set-Cookie value', () => cookie.serialize('connect.sid', 's:' + signature.sign(id, SECRET), { path: '/', httpOnly: true, expires: new Date(Date.now() + 60000) }),
+      () => codec.setCookieHeader(id, Date.now() + 60000, undefined, '/', true, false, false, undefined, undefined)]
+  ]
+
+  console.log('| operation | JavaScript ns/op | native ns/op | speed-up |')
+  console.log('| --- | ---: | ---: | ---: |')
+  for (const [name, js, nat] of rows) {
+    const a = bench(js)
+    const b = bench(nat)
+    console.log(`| ${name} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(1)}× |`)
+  }
+  const a = await benchStore(new upstream.MemoryStore())
+  const b = await benchStore(new ours.MemoryStore())
+  console.log(`| MemoryStore get + set (callback API) | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(1)}× |`)
+}
+
+main()
