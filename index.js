@@ -7,6 +7,7 @@
 
 const debug = require('debug')('express-session')
 const deprecate = require('depd')('express-session')
+const http = require('http')
 const parseUrl = require('parseurl')
 
 const native = require('./native')
@@ -15,7 +16,7 @@ const MemoryStore = require('./session/memory')
 const Session = require('./session/session')
 const Store = require('./session/store')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./session/serialize')
-const { kContext, kNativeStore, kWriteSetCookie } = require('./session/symbols')
+const { kContext, kNativeStore, kWriteSetCookie } = require('./session/internal')
 
 exports = module.exports = session
 
@@ -210,9 +211,9 @@ class RequestSession {
     this.hashedSession = null
     this.hashedJson = ''
     this.hashedFingerprint = 0
-    this.originalEnd = res.end
-    this.originalWrite = res.write
-    this.originalWriteHead = res.writeHead
+    this.originalEnd = null
+    this.originalWrite = null
+    this.originalWriteHead = null
     req[kContext] = this
   }
 
@@ -546,21 +547,60 @@ function touchInMemory (context) {
   context.settings.nativeStore.touch(context.req.sessionID, cookieJson(cookie), cookieExpiry(cookie))
 }
 
-// The response methods installed on every response that has a session. They are the same functions
-// for every response and find the request's state through a symbol on `res`.
+// Intercepting res.writeHead and res.end. For node's ServerResponse (Express, connect, http) the
+// methods are replaced once on its prototype and find the request's state through `res.req`, so a
+// response gets no own properties: adding them to Express's res objects costs microseconds each,
+// as every res gets a fresh hidden class. Other response objects (HTTP/2 compatibility, test
+// doubles) get the methods and the state as own properties.
+
+const responsePrototype = http.ServerResponse.prototype
+let prototypeEnd = null
+let prototypeWrite = null
+let prototypeWriteHead = null
 
 function attachToResponse (res, context) {
+  if (res instanceof http.ServerResponse && res.req === context.req) {
+    if (prototypeEnd === null) installResponseHooks()
+    context.originalEnd = prototypeEnd
+    context.originalWrite = prototypeWrite
+    context.originalWriteHead = prototypeWriteHead
+    return
+  }
+
+  context.originalEnd = res.end
+  context.originalWrite = res.write
+  context.originalWriteHead = res.writeHead
   res[kContext] = context
   res.writeHead = writeHeadWithSession
   res.end = endWithSession
 }
 
+function installResponseHooks () {
+  prototypeEnd = responsePrototype.end
+  prototypeWrite = responsePrototype.write
+  prototypeWriteHead = responsePrototype.writeHead
+
+  responsePrototype.end = function end (chunk, encoding) {
+    return contextOf(this) !== undefined ? endWithSession.apply(this, arguments) : prototypeEnd.apply(this, arguments)
+  }
+  responsePrototype.writeHead = function writeHead (statusCode) {
+    return contextOf(this) !== undefined ? writeHeadWithSession.apply(this, arguments) : prototypeWriteHead.apply(this, arguments)
+  }
+}
+
+function contextOf (res) {
+  const own = res[kContext]
+  if (own !== undefined) return own
+  const req = res.req
+  return req !== undefined && req !== null ? req[kContext] : undefined
+}
+
 function endWithSession (chunk, encoding) {
-  return this[kContext].commit(chunk, encoding)
+  return contextOf(this).commit(chunk, encoding)
 }
 
 function writeHeadWithSession (statusCode) {
-  const context = this[kContext]
+  const context = contextOf(this)
 
   // the usual call, from res.end through _implicitHeader: nothing to copy
   if (arguments.length === 1 && !context.headersHandled) {

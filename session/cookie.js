@@ -6,7 +6,7 @@
 
 const deprecate = require('depd')('express-session')
 const native = require('../native')
-const { kWriteSetCookie } = require('./symbols')
+const { kWriteSetCookie } = require('./internal')
 
 class Cookie {
   constructor (options) {

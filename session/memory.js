@@ -13,7 +13,7 @@ const native = require('../native')
 const Store = require('./store')
 const util = require('util')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
-const { kNativeStore } = require('./symbols')
+const { kNativeStore } = require('./internal')
 
 const defer = setImmediate
 

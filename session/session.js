@@ -4,7 +4,7 @@
 // are prototype getters over symbol-keyed fields, so they are never enumerable or serialized and
 // creating a session costs no defineProperty calls.
 
-const { kContext, kId, kReq } = require('./symbols')
+const { kContext, kId, kReq } = require('./internal')
 
 class Session {
   constructor (req, data) {
