@@ -162,6 +162,8 @@ function session (options) {
       return
     }
 
+    // see switchToDictionaryMode
+    switchToDictionaryMode(req)
     req.sessionStore = settings.store
     const cookieId = req.sessionID = readSessionId(req, settings.name, codec)
     const context = new RequestSession(settings, req, res, next, codec, resolvedCookieOptions, cookieId)
@@ -675,6 +677,17 @@ function setHeadersFromArray (res, headers) {
 function appendSetCookie (res, header) {
   const prev = res.getHeader('Set-Cookie') || []
   res.setHeader('Set-Cookie', Array.isArray(prev) ? prev.concat(header) : [prev, header])
+}
+
+// Express gives every req and res a hidden class of its own (it swaps their prototype), so each
+// property the middleware chain then adds (req.session, req.sessionID, Express's req.params, ...)
+// makes V8 build a new hidden class: several microseconds apiece. An object that had a property
+// deleted is kept as a hash table instead, where adding a property is a cheap insert; measured here
+// (Express 4, node 20), switching req costs nothing and saves more CPU per request than the
+// session's own work.
+function switchToDictionaryMode (object) {
+  object.__sessionDictionaryProbe = true
+  delete object.__sessionDictionaryProbe
 }
 
 // Whether the request's original path starts with the cookie's path. Every origin-form URL starts
