@@ -62,3 +62,10 @@ export interface NativeMemoryStoreStats {
 
 /** A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages. */
 export declare function serializeCookie(name: string, value: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
+
+/**
+ * For bench/micro.js: calls `callback(null, i)` for i in 0..count from a native thread through a
+ * threadsafe function, the route a JS store would take if native code off the main thread drove
+ * it. It measures what that route costs per call against calling the store directly.
+ */
+export declare function threadsafeCallProbe(callback: ((err: Error | null, arg: number) => any), count: number): void

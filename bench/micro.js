@@ -73,6 +73,32 @@ async function main () {
   const a = await benchStore(new upstream.MemoryStore())
   const b = await benchStore(new ours.MemoryStore())
   console.log(`| MemoryStore get + set (callback API) | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(1)}× |`)
+
+  const direct = bench(() => storeLikeCallback(null, 1))
+  const threadsafe = await threadsafeCallCost(100000)
+  console.log('')
+  console.log('| calling a JS store function | ns/call |')
+  console.log('| --- | ---: |')
+  console.log(`| directly, on the main thread | ${direct.toFixed(0)} |`)
+  console.log(`| through a threadsafe function, from a native thread | ${threadsafe.toFixed(0)} |`)
+}
+
+let calls = 0
+function storeLikeCallback (err, value) {
+  if (err) throw err
+  calls += value
+}
+
+// Wall time per call until `count` calls queued from a native thread have all run on this thread.
+function threadsafeCallCost (count) {
+  return new Promise((resolve) => {
+    let seen = 0
+    const started = process.hrtime.bigint()
+    native.threadsafeCallProbe((err, value) => {
+      storeLikeCallback(err, value)
+      if (++seen === count) resolve(Number(process.hrtime.bigint() - started) / count)
+    }, count)
+  })
 }
 
 main()

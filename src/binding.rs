@@ -6,6 +6,7 @@ use crate::memory_store::{MemoryStore, Options, Stats};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, fingerprint, session_id, signature};
 use napi::bindgen_prelude::Buffer;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use std::sync::Arc;
@@ -261,4 +262,16 @@ fn now() -> i64 {
   SystemTime::now()
     .duration_since(UNIX_EPOCH)
     .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+/// For bench/micro.js: calls `callback(null, i)` for i in 0..count from a native thread through a
+/// threadsafe function, the route a JS store would take if native code off the main thread drove
+/// it. It measures what that route costs per call against calling the store directly.
+#[napi(catch_unwind)]
+pub fn threadsafe_call_probe(callback: ThreadsafeFunction<u32>, count: u32) {
+  std::thread::spawn(move || {
+    for i in 0..count {
+      callback.call(Ok(i), ThreadsafeFunctionCallMode::Blocking);
+    }
+  });
 }
