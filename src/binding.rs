@@ -113,20 +113,19 @@ impl SessionCodec {
     priority: Option<String>,
     same_site: Option<String>,
   ) -> Result<String> {
-    let mut value = String::with_capacity(id.len() + 46);
-    value.push_str("s:");
-    value.push_str(&signature::sign(&id, &self.secrets[0]));
-    let attributes = CookieAttributes {
+    let value = format!("s:{}", signature::sign(&id, &self.secrets[0]));
+    serialize_cookie(
+      self.cookie_name.clone(),
+      value,
       expires_ms,
-      domain: domain.as_deref(),
-      path: path.as_deref(),
+      domain,
+      path,
       http_only,
       secure,
       partitioned,
-      priority: priority.as_deref(),
-      same_site: same_site.as_deref(),
-    };
-    set_cookie::serialize(&self.cookie_name, &value, &attributes).map_err(invalid_arg)
+      priority,
+      same_site,
+    )
   }
 }
 

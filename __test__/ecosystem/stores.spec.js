@@ -108,7 +108,8 @@ for (const [name, kind] of Object.entries(stores)) {
       await request(app()).get('/count').set('Cookie', cookiePair(first)).expect(200, 'n=2')
       const stored = await backend.raw(sessionIdOf(first))
       assert.strictEqual(stored.n, 2)
-      assert.strictEqual(stored.cookie.originalMaxAge, 60000)
+      // touch() recomputes originalMaxAge from the new expiry, a millisecond may pass in between (as upstream)
+      assert.ok(stored.cookie.originalMaxAge > 59900 && stored.cookie.originalMaxAge <= 60000, String(stored.cookie.originalMaxAge))
       assert.match(stored.cookie.expires, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     })
 
