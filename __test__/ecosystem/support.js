@@ -1,22 +1,140 @@
 'use strict'
 
-// Shared by the ecosystem specs: servers found through the environment, and small request helpers.
+// Shared by the ecosystem specs: servers found through the environment, request helpers, and a way
+// to load a store package against express-session itself instead of this package.
+
+const Module = require('module')
+const request = require('supertest')
 
 const session = require('../..')
+const upstream = require('express-session-upstream')
 
 // The URL of a server a spec needs. Without it the spec fails in CI (where .ci/run starts the
-// servers) and is skipped elsewhere, saying why.
+// servers with scripts/services.sh) and is skipped elsewhere, saying why.
 function requireServer (context, variable) {
   const url = process.env[variable]
   if (url) return url
-  if (process.env.CI) throw new Error(variable + ' is not set: CI must start the server (scripts/services.sh)')
+  if (process.env.CI) {
+    throw new Error(variable + ' is not set: CI must start the servers (eval "$(bash scripts/services.sh start)")')
+  }
+  console.log(`      (skipped: ${variable} is not set; run eval "$(bash scripts/services.sh start)" first)`)
   context.skip()
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const promisify = (store, method) => (...args) => new Promise((resolve, reject) => {
-  store[method](...args, (err, value) => (err ? reject(err) : resolve(value)))
+// A callback-style method of `target` as a promise.
+const promisify = (target, method) => (...args) => new Promise((resolve, reject) => {
+  target[method](...args, (err, value) => (err ? reject(err) : resolve(value)))
 })
 
-module.exports = { requireServer, session, sleep, promisify }
+// What `store` answers for `sid` through its own get; null when it has nothing (session-file-store
+// answers an ENOENT error for a missing file, which express-session also reads as "no session").
+function storedSession (store, sid) {
+  return promisify(store, 'get')(sid).then((sess) => sess || null, (err) => {
+    if (err.code === 'ENOENT') return null
+    throw err
+  })
+}
+
+// Counts the calls the middleware makes to a store's get/set/touch/destroy, without changing them.
+function countCalls (store) {
+  const calls = { get: 0, set: 0, touch: 0, destroy: 0 }
+  for (const method of Object.keys(calls)) {
+    const original = store[method]
+    store[method] = function counted (...args) {
+      calls[method]++
+      return original.apply(this, args)
+    }
+  }
+  calls.reset = () => { for (const method of Object.keys(calls)) if (method !== 'reset') calls[method] = 0 }
+  return calls
+}
+
+// A fresh copy of module `id` whose `require('express-session')` gets `impl`: connect-redis takes
+// its Store base class that way, so this is how an app still on express-session gets its RedisStore.
+function requireWithExpressSession (id, impl) {
+  const file = require.resolve(id)
+  const cached = require.cache[file]
+  const load = Module._load
+  delete require.cache[file]
+  Module._load = function (name, ...rest) {
+    return name === 'express-session' ? impl : load.call(this, name, ...rest)
+  }
+  try {
+    return require(file)
+  } finally {
+    Module._load = load
+    if (cached) require.cache[file] = cached
+    else delete require.cache[file]
+  }
+}
+
+// The Set-Cookie line for `name` split into its pair and lower-cased attributes, or undefined.
+function setCookie (res, name = 'connect.sid') {
+  const line = (res.headers['set-cookie'] || []).find((l) => l.startsWith(name + '='))
+  if (!line) return undefined
+  const [pair, ...parts] = line.split(/; */)
+  const attributes = {}
+  for (const part of parts) {
+    const eq = part.indexOf('=')
+    attributes[(eq === -1 ? part : part.slice(0, eq)).toLowerCase()] = eq === -1 ? true : part.slice(eq + 1)
+  }
+  return { pair, value: pair.slice(name.length + 1), attributes }
+}
+
+// The session ID inside a signed cookie value (s:<id>.<signature>, URI-encoded).
+function idOfCookie (value) {
+  const decoded = decodeURIComponent(value)
+  return decoded.slice(2, decoded.lastIndexOf('.'))
+}
+
+// A cookie-holding client of one app: remembers the session cookie each response sets (like a
+// browser would) and sends it back. `last` is the last response.
+class Client {
+  constructor (app, name = 'connect.sid') {
+    this.app = app
+    this.name = name
+    this.cookie = undefined
+    this.last = undefined
+  }
+
+  get sid () {
+    return this.cookie === undefined ? undefined : idOfCookie(this.cookie.slice(this.name.length + 1))
+  }
+
+  // The client that talks to `app` with this client's cookie (the same browser, another server).
+  on (app) {
+    const other = new Client(app, this.name)
+    other.cookie = this.cookie
+    return other
+  }
+
+  async send (method, path, form) {
+    let req = request(this.app)[method](path)
+    if (this.cookie) req = req.set('Cookie', this.cookie)
+    if (form) req = req.type('form').send(form)
+    const res = await req
+    const cookie = setCookie(res, this.name)
+    if (cookie) this.cookie = cookie.pair
+    this.last = res
+    return res
+  }
+
+  get (path) { return this.send('get', path) }
+  post (path, form) { return this.send('post', path, form) }
+}
+
+module.exports = {
+  Client,
+  countCalls,
+  idOfCookie,
+  promisify,
+  requireServer,
+  requireWithExpressSession,
+  session,
+  setCookie,
+  sleep,
+  storedSession,
+  upstream
+}
