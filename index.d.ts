@@ -1,19 +1,27 @@
-// Public types of express-session-rs. They mirror express-session's so that code written against
-// `express-session` (and its SessionData augmentation) compiles unchanged when this package is
-// installed under that name. The native binding's generated typings are in native.d.ts.
+// Public types of express-session-rs. Code typed against express-session with @types/express-session
+// compiles unchanged against them: every declaration accepts at least what that package's does, and
+// `declare module 'express-session' { interface SessionData { ... } }` augments these. Like those
+// types, they describe the request handed to callbacks as Express's Request (from @types/express).
+// The extras of this package (MemoryStore options, stats(), stopInterval(), sameSite 'auto') are
+// additions on top. The native binding's generated typings are in native.d.ts.
 
+import type { Request as ExpressRequest } from 'express'
+import { CipherKey } from 'crypto'
 import { EventEmitter } from 'events'
 import { IncomingMessage, ServerResponse } from 'http'
 
 declare global {
   namespace Express {
+    /** The store as the middleware leaves it on the request: able to create a fresh session. */
+    type SessionStore = session.Store & { generate: (req: Request) => void }
+
     interface Request {
       /** The session of this request; present after the middleware ran, unless the store is disconnected. */
       session: session.Session & Partial<session.SessionData>
       /** The ID of `req.session`; a new one when the request carried no valid session cookie. */
       sessionID: string
       /** The store the middleware was given. */
-      sessionStore: session.Store
+      sessionStore: SessionStore
     }
   }
 }
@@ -21,13 +29,18 @@ declare global {
 declare function session (options?: session.SessionOptions): session.SessionMiddleware
 
 declare namespace session {
-  /** Your session's data. Add your own keys by declaration merging on module 'express-session'. */
+  /**
+   * Your session's data. Add your own keys by declaration merging:
+   * `declare module 'express-session' { interface SessionData { views: number } }`.
+   */
   interface SessionData {
     cookie: Cookie
   }
 
+  /** Works with Express, connect and plain node:http servers alike. */
   type SessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: any) => void) => void
 
+  /** 'auto' (options only) becomes 'none' over TLS and 'lax' otherwise when a session is created. */
   type CookieSameSite = boolean | 'lax' | 'strict' | 'none' | 'auto'
   type CookiePriority = 'low' | 'medium' | 'high'
 
@@ -47,15 +60,20 @@ declare namespace session {
     sameSite?: CookieSameSite | undefined
     partitioned?: boolean | undefined
     priority?: CookiePriority | undefined
+    /** Accepted for compatibility; the session cookie is always signed. */
     signed?: boolean | undefined
+    /** Accepted for compatibility; the session cookie value is always URI-component encoded. */
     encode?: ((val: string) => string) | undefined
   }
 
   interface SessionOptions {
-    /** Secret(s) signing the session ID cookie: the first signs, all verify. Falls back to req.secret. */
-    secret?: string | Buffer | Array<string | Buffer> | undefined
+    /**
+     * Secret(s) signing the session ID cookie: the first signs, all verify. Without it, the
+     * middleware uses `req.secret` (set by cookie-parser).
+     */
+    secret?: CipherKey | CipherKey[] | undefined
     /** The session ID generator. Default: 24 random bytes from the OS CSPRNG, base64url (32 chars). */
-    genid?(req: IncomingMessage): string
+    genid?(req: ExpressRequest): string
     /** The cookie name. Default: 'connect.sid'. */
     name?: string | undefined
     /** Legacy spelling of `name`. */
@@ -63,7 +81,7 @@ declare namespace session {
     /** Default: a new MemoryStore. */
     store?: Store | undefined
     /** Cookie options, or a function of the request returning them. */
-    cookie?: CookieOptions | ((req: IncomingMessage) => CookieOptions) | undefined
+    cookie?: CookieOptions | ((req: ExpressRequest) => CookieOptions) | undefined
     /** Re-send the cookie (and reset its expiry) on every response. Default: false. */
     rolling?: boolean | undefined
     /** Save unmodified sessions back to the store. Default: true (deprecated default; set it). */
@@ -77,10 +95,10 @@ declare namespace session {
   }
 
   class Session {
-    constructor (request: IncomingMessage, data?: Partial<SessionData>)
-    /** The session ID; the same as req.sessionID. */
-    readonly id: string
-    readonly req: IncomingMessage
+    constructor (request: ExpressRequest, data?: Partial<SessionData>)
+    /** The session ID, the same as req.sessionID. Assigning it throws at run time. */
+    id: string
+    readonly req: ExpressRequest
     cookie: Cookie
     regenerate (callback: (err: any) => void): this
     destroy (callback: (err: any) => void): this
@@ -90,34 +108,51 @@ declare namespace session {
     touch (): this
   }
 
+  /** A cookie's attributes as stores receive them (`cookie.toJSON()`). */
+  interface CookieData {
+    originalMaxAge: number | null
+    partitioned?: boolean | undefined
+    priority?: CookiePriority | undefined
+    expires?: Date | null | undefined
+    secure?: boolean | 'auto' | undefined
+    httpOnly?: boolean | undefined
+    domain?: string | undefined
+    path?: string | undefined
+    sameSite?: boolean | 'lax' | 'strict' | 'none' | undefined
+  }
+
+  // The methods are optional in the type only: every Cookie the package creates has them, but the
+  // cookie of session data read back from a store, or written as an object literal, is plain data.
   class Cookie implements CookieOptions {
     constructor (options?: CookieOptions)
-    /** The maxAge the cookie was created with, in milliseconds. */
+    /** The maxAge the cookie was created with, in milliseconds, or null for a browser-session cookie. */
     originalMaxAge: number | null
     /** Milliseconds left until expiry; setting it moves `expires`. */
     maxAge?: number | undefined
+    signed?: boolean | undefined
     expires?: Date | null | undefined
     httpOnly?: boolean | undefined
     path?: string | undefined
     domain?: string | undefined
     secure?: boolean | 'auto' | undefined
-    sameSite?: CookieSameSite | undefined
+    sameSite?: boolean | 'lax' | 'strict' | 'none' | undefined
     partitioned?: boolean | undefined
     priority?: CookiePriority | undefined
-    signed?: boolean | undefined
-    readonly data: CookieOptions & { originalMaxAge: number | null }
-    serialize (name: string, value: string): string
-    toJSON (): CookieOptions & { originalMaxAge: number | null }
+    readonly data?: CookieData
+    /** A Set-Cookie value for `name` and `value` with this cookie's attributes. */
+    serialize? (name: string, value: string): string
+    toJSON? (): CookieData
   }
 
   abstract class Store extends EventEmitter {
     constructor ()
-    /** Set by the middleware: creates req.session with a fresh ID. */
-    generate (req: IncomingMessage): void
-    regenerate (req: IncomingMessage, callback: (err?: any) => any): void
+    /** Added by the middleware: gives the request a fresh session under a new ID. */
+    generate? (req: ExpressRequest): void
+    regenerate (req: ExpressRequest, callback: (err?: any) => any): void
     load (sid: string, callback: (err: any, session?: SessionData) => any): void
-    createSession (req: IncomingMessage, session: SessionData): Session & SessionData
+    createSession (req: ExpressRequest, session: SessionData): Session & SessionData
 
+    /** Calls back with the session, or null/undefined when there is none (an error with code 'ENOENT' counts as none). */
     abstract get (sid: string, callback: (err: any, session?: SessionData | null) => void): void
     abstract set (sid: string, session: SessionData, callback?: (err?: any) => void): void
     abstract destroy (sid: string, callback?: (err?: any) => void): void
@@ -125,6 +160,7 @@ declare namespace session {
     all? (callback: (err: any, obj?: SessionData[] | { [sid: string]: SessionData } | null) => void): void
     length? (callback: (err: any, length?: number) => void): void
     clear? (callback?: (err?: any) => void): void
+    /** Resets a session's expiry without rewriting its data. */
     touch? (sid: string, session: SessionData, callback?: (err?: any) => void): void
   }
 
@@ -150,6 +186,11 @@ declare namespace session {
 
   class MemoryStore extends Store {
     constructor (options?: MemoryStoreOptions)
+    /**
+     * A live view of the stored sessions, ID to JSON string, as express-session's MemoryStore kept
+     * them: reading, assigning and deleting entries reads and changes the store.
+     */
+    sessions: { [sid: string]: string }
     get (sid: string, callback: (err: any, session?: SessionData | null) => void): void
     set (sid: string, session: SessionData, callback?: (err?: any) => void): void
     destroy (sid: string, callback?: (err?: any) => void): void

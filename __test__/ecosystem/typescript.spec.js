@@ -1,25 +1,48 @@
 'use strict'
 
-// index.d.ts lets code typed against express-session compile unchanged, augmentation included.
+// index.d.ts accepts what @types/express-session accepts: one strict consumer written for
+// express-session compiles unchanged against both, SessionData augmentation included.
 
 const assert = require('assert')
 const { spawnSync } = require('child_process')
 const path = require('path')
 
-const tsc = path.join(__dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc')
-const compile = (project) => spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'ts', project)], { encoding: 'utf8' })
+const root = path.join(__dirname, '..', '..')
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+const ourDeclarations = path.join(root, 'index.d.ts')
+const typesPackage = path.join(root, 'node_modules', '@types', 'express-session', 'index.d.ts')
+
+// tsc's exit status, its diagnostics, and the files it read (to be sure which declarations it used)
+function compile (project) {
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'ts', project), '--listFiles'], { encoding: 'utf8' })
+  const lines = result.stdout.split('\n').map((line) => line.trim()).filter(Boolean)
+  return {
+    status: result.status,
+    output: lines.filter((line) => !path.isAbsolute(line)).join('\n') + result.stderr,
+    files: lines.filter((line) => path.isAbsolute(line)).map((file) => path.normalize(file))
+  }
+}
 
 describe('TypeScript declarations', function () {
   this.timeout(60000)
 
-  it('compile a strict consumer written for express-session', function () {
+  it('the consumer compiles against express-session with @types/express-session', function () {
+    const result = compile('tsconfig.upstream.json')
+    assert.strictEqual(result.status, 0, result.output)
+    assert.ok(result.files.includes(typesPackage), result.files.join('\n'))
+    assert.ok(!result.files.includes(ourDeclarations), result.files.join('\n'))
+  })
+
+  it('the same consumer, and the package extras, compile against this package', function () {
     const result = compile('tsconfig.json')
-    assert.strictEqual(result.status, 0, result.stdout + result.stderr)
+    assert.strictEqual(result.status, 0, result.output)
+    assert.ok(result.files.includes(ourDeclarations), result.files.join('\n'))
+    assert.ok(!result.files.includes(typesPackage), result.files.join('\n'))
   })
 
   it('reject a value of the wrong type for an augmented SessionData key', function () {
     const result = compile('tsconfig.wrong.json')
     assert.notStrictEqual(result.status, 0)
-    assert.match(result.stdout, /wrong\.ts\(5,3\): error TS2322: Type 'string' is not assignable to type 'number'/)
+    assert.match(result.output, /wrong\.ts\(5,3\): error TS2322: Type 'string' is not assignable to type 'number'/)
   })
 })

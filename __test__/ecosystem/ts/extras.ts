@@ -1,0 +1,27 @@
+// What this package offers beyond express-session's types; compiled against this package only.
+import session, { Cookie, MemoryStore, SessionOptions } from 'express-session'
+
+// sameSite 'auto' is an express-session option @types/express-session does not declare.
+const options: SessionOptions = {
+  secret: 'keyboard cat',
+  key: 'legacy.sid',
+  resave: false,
+  saveUninitialized: false,
+  cookie: (req) => ({ secure: 'auto', sameSite: req.secure ? 'auto' : 'lax' })
+}
+const middleware = session(options)
+
+const store = new MemoryStore({ checkPeriod: 60_000, max: 1000, ttl: 3_600_000, name: 'shared' })
+const stats = store.stats()
+const total: number = stats.sessions + stats.bytes + stats.hits + stats.misses + stats.expirations + stats.evictions
+store.sessions.seeded = JSON.stringify({ cookie: { originalMaxAge: null }, views: 1 })
+const seeded: string | undefined = store.sessions.seeded
+delete store.sessions.seeded
+store.stopInterval()
+
+const cookie = new Cookie({ priority: 'low', partitioned: true })
+const header: string | undefined = cookie.serialize?.('name', 'value')
+const data = cookie.toJSON?.()
+const originalMaxAge: number | null | undefined = data?.originalMaxAge
+
+export { middleware, total, seeded, header, originalMaxAge }
