@@ -338,6 +338,45 @@ mod tests {
     }
   }
 
+  // the `cookie` package validates in this order, so with several invalid it names the first
+  #[test]
+  fn reports_the_first_invalid_input_in_the_cookie_package_order() {
+    let all_invalid = CookieAttributes {
+      expires_ms: Some(f64::NAN),
+      domain: Some("a b"),
+      path: Some("/;"),
+      priority: Some("urgent"),
+      same_site: Some("yes"),
+      ..plain()
+    };
+    let expected = [
+      "argument name is invalid",
+      "option domain is invalid",
+      "option path is invalid",
+      "option expires is invalid",
+      "option priority is invalid",
+      "option sameSite is invalid",
+    ];
+    let mut attributes = all_invalid;
+    for (step, message) in expected.iter().enumerate() {
+      let name = if step == 0 { "bad name" } else { "n" };
+      assert_eq!(
+        serialize(name, "v", &attributes).unwrap_err().to_string(),
+        *message
+      );
+      // make the reported input valid; the next one in the order is reported then
+      match step {
+        1 => attributes.domain = None,
+        2 => attributes.path = None,
+        3 => attributes.expires_ms = None,
+        4 => attributes.priority = None,
+        _ => {}
+      }
+    }
+    attributes.same_site = None;
+    assert_eq!(serialize("n", "v", &attributes).unwrap(), "n=v");
+  }
+
   #[test]
   fn empty_attributes_are_left_out() {
     let attributes = CookieAttributes {
