@@ -5,7 +5,8 @@ const request = require('supertest')
 const cookieParser = require('cookie-parser')
 const express = require('express')
 const http = require('http')
-const { createApp, cookiePair, ours: session, sessionCookie, sessionIdOf, storedSession } = require('./support/app')
+const util = require('util')
+const { createApp, cookiePair, ours: session, sessionCookie, sessionIdOf, storedSession, upstream } = require('./support/app')
 
 // An app whose handler is picked by path, sharing one MemoryStore the test can inspect.
 function appWith (routes, options = {}) {
@@ -224,4 +225,58 @@ describe('req.session', function () {
     const first = await request(server).get('/').expect(200, '1')
     await request(server).get('/').set('Cookie', cookiePair(first)).expect(200, '2')
   })
+
+  describe('Session, as express-session\'s', function () {
+    const storedJson = '{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/","sameSite":"lax"},"user":"ann","views":3}'
+
+    // A session subclass made the pre-ES2015 way, and what it looks like once built and saved.
+    function inspectSubclass (impl) {
+      function AuditedSession (req, data) {
+        impl.Session.call(this, req, data)
+        this.audited = true
+      }
+      util.inherits(AuditedSession, impl.Session)
+      AuditedSession.prototype.describe = function () { return this.id + ':' + this.user }
+
+      const saved = []
+      const store = new impl.MemoryStore()
+      store.set = function (sid, sess, callback) { saved.push([sid, JSON.stringify(sess)]); callback() }
+      const req = { sessionID: 'sid-1', sessionStore: store }
+      const data = JSON.parse(storedJson)
+      data.cookie = new impl.Cookie(data.cookie)
+
+      const sess = new AuditedSession(req, data)
+      let calledBack = false
+      assert.strictEqual(sess.save(() => { calledBack = true }), sess)
+      return {
+        isSession: sess instanceof impl.Session,
+        id: sess.id,
+        sameReq: sess.req === req,
+        described: sess.describe(),
+        keys: Object.keys(sess),
+        forIn: (() => { const keys = []; for (const key in sess) keys.push(key); return keys })(),
+        json: JSON.stringify(sess),
+        saved,
+        calledBack,
+        touched: sess.touch() === sess && sess.resetMaxAge() === sess
+      }
+    }
+
+    it('is a plain constructor function that util.inherits subclasses can call', function () {
+      const ours = inspectSubclass(session)
+      assert.deepStrictEqual(ours, inspectSubclass(upstream))
+      assert.strictEqual(ours.isSession, true)
+      assert.strictEqual(ours.described, 'sid-1:ann')
+      assert.deepStrictEqual(ours.saved.map(([sid]) => sid), ['sid-1'])
+    })
+
+    it('keeps its methods off for...in, Object.keys and JSON, as express-session does', function () {
+      assert.deepStrictEqual(Object.keys(session.Session.prototype), Object.keys(upstream.Session.prototype))
+      for (const name of ['touch', 'resetMaxAge', 'save', 'reload', 'destroy', 'regenerate']) {
+        const descriptor = Object.getOwnPropertyDescriptor(session.Session.prototype, name)
+        assert.deepStrictEqual({ ...descriptor, value: typeof descriptor.value }, { value: 'function', writable: true, enumerable: false, configurable: true })
+      }
+    })
+  })
 })
+

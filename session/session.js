@@ -3,76 +3,88 @@
 // A request's session: the data the application keeps in it, plus its `cookie`. Its ID and request
 // are prototype getters over symbol-keyed fields, so they are never enumerable or serialized and
 // creating a session costs no defineProperty calls.
+//
+// Like express-session's, Session is a plain constructor function whose methods are
+// non-enumerable prototype properties, so subclasses made with util.inherits can call
+// `Session.call(this, req, data)`.
 
 const { kContext, kId, kReq } = require('./internal')
 
-class Session {
-  constructor (req, data) {
-    this[kReq] = req
-    this[kId] = req.sessionID
+function Session (req, data) {
+  this[kReq] = req
+  this[kId] = req.sessionID
 
-    if (typeof data === 'object' && data !== null) {
-      // copy stored data, but never over the session's own methods and getters
-      for (const prop in data) {
-        if (!(prop in this)) {
-          this[prop] = data[prop]
-        }
+  if (typeof data === 'object' && data !== null) {
+    // copy stored data, but never over the session's own methods and getters
+    for (const prop in data) {
+      if (!(prop in this)) {
+        this[prop] = data[prop]
       }
     }
   }
+}
 
-  get id () {
-    return this[kId]
+defineGetter(Session.prototype, 'id', function id () {
+  return this[kId]
+})
+
+defineGetter(Session.prototype, 'req', function req () {
+  return this[kReq]
+})
+
+defineMethod(Session.prototype, 'touch', function touch () {
+  return this.resetMaxAge()
+})
+
+defineMethod(Session.prototype, 'resetMaxAge', function resetMaxAge () {
+  this.cookie.maxAge = this.cookie.originalMaxAge
+  return this
+})
+
+defineMethod(Session.prototype, 'save', function save (fn) {
+  const context = this[kReq][kContext]
+  if (context !== undefined) {
+    // the middleware must not save again what the application just saved
+    context.markSaved(this)
   }
 
-  get req () {
-    return this[kReq]
-  }
+  this[kReq].sessionStore.set(this[kId], this, fn || noop)
+  return this
+})
 
-  touch () {
-    return this.resetMaxAge()
-  }
+defineMethod(Session.prototype, 'reload', function reload (fn) {
+  const req = this[kReq]
+  const store = req.sessionStore
 
-  resetMaxAge () {
-    this.cookie.maxAge = this.cookie.originalMaxAge
-    return this
-  }
+  store.get(this[kId], function onReloaded (err, sess) {
+    if (err) return fn(err)
+    if (!sess) return fn(new Error('failed to load session'))
+    store.createSession(req, sess)
+    fn()
+  })
 
-  save (fn) {
-    const context = this[kReq][kContext]
-    if (context !== undefined) {
-      // the middleware must not save again what the application just saved
-      context.markSaved(this)
-    }
+  return this
+})
 
-    this[kReq].sessionStore.set(this[kId], this, fn || noop)
-    return this
-  }
+defineMethod(Session.prototype, 'destroy', function destroy (fn) {
+  delete this[kReq].session
+  this[kReq].sessionStore.destroy(this[kId], fn)
+  return this
+})
 
-  reload (fn) {
-    const req = this[kReq]
-    const store = req.sessionStore
+defineMethod(Session.prototype, 'regenerate', function regenerate (fn) {
+  this[kReq].sessionStore.regenerate(this[kReq], fn)
+  return this
+})
 
-    store.get(this[kId], function onReloaded (err, sess) {
-      if (err) return fn(err)
-      if (!sess) return fn(new Error('failed to load session'))
-      store.createSession(req, sess)
-      fn()
-    })
+// Prototype members are non-enumerable, as a class's would be: `for...in` over a session and
+// its JSON list the application's data and the cookie only.
+function defineMethod (prototype, name, method) {
+  Object.defineProperty(prototype, name, { configurable: true, enumerable: false, writable: true, value: method })
+}
 
-    return this
-  }
-
-  destroy (fn) {
-    delete this[kReq].session
-    this[kReq].sessionStore.destroy(this[kId], fn)
-    return this
-  }
-
-  regenerate (fn) {
-    this[kReq].sessionStore.regenerate(this[kReq], fn)
-    return this
-  }
+function defineGetter (prototype, name, getter) {
+  Object.defineProperty(prototype, name, { configurable: true, enumerable: false, get: getter })
 }
 
 function noop () {}
