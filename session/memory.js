@@ -14,8 +14,10 @@ const Store = require('./store')
 const util = require('util')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
 const { kNativeStore } = require('./internal')
+const { isWellFormed } = require('./well-formed')
 
 const defer = setImmediate
+const kSessionsView = Symbol('sessions view')
 
 function MemoryStore (options) {
   Store.call(this)
@@ -29,8 +31,9 @@ function MemoryStore (options) {
     throw new TypeError('MemoryStore name option must be a string')
   }
 
-  const storage = new native.NativeMemoryStore({ name: opts.name, max, ttl })
+  const storage = new SessionStorage({ name: opts.name, max, ttl })
   this[kNativeStore] = storage
+  this[kSessionsView] = null
   this.sweeper = null
 
   if (checkPeriod !== undefined) {
@@ -92,23 +95,159 @@ MemoryStore.prototype.stopInterval = function stopInterval () {
   }
 }
 
-// express-session's MemoryStore exposed its map of ID to JSON; a snapshot keeps code that read it working.
+// express-session's MemoryStore kept its sessions in `store.sessions`, an object of ID to JSON
+// string, and some applications and tests read it or seed it directly. This is a live view of the
+// native storage in that shape: reading, assigning and deleting its entries and listing its keys
+// act on the store. Assigning the whole property replaces the store's sessions with the object's.
 Object.defineProperty(MemoryStore.prototype, 'sessions', {
   configurable: true,
   enumerable: false,
   get: function sessions () {
-    const flat = this[kNativeStore].entries()
-    const snapshot = Object.create(null)
-    for (let i = 0; i < flat.length; i += 2) {
-      snapshot[flat[i]] = flat[i + 1]
+    if (this[kSessionsView] === null) {
+      this[kSessionsView] = sessionsView(this[kNativeStore])
     }
-    return snapshot
+    return this[kSessionsView]
+  },
+  set: function sessions (replacement) {
+    const view = this.sessions
+    this[kNativeStore].clear()
+    if (replacement !== null && typeof replacement === 'object') {
+      for (const id of Object.keys(replacement)) {
+        view[id] = replacement[id]
+      }
+    }
   }
 })
+
+function sessionsView (storage) {
+  return new Proxy(Object.create(null), {
+    get (target, id) {
+      return typeof id === 'string' ? storage.get(id) ?? undefined : undefined
+    },
+    set (target, id, json) {
+      writeSessionJson(storage, id, json)
+      return true
+    },
+    has (target, id) {
+      return typeof id === 'string' && storage.get(id) !== null
+    },
+    deleteProperty (target, id) {
+      if (typeof id === 'string') storage.destroy(id)
+      return true
+    },
+    ownKeys () {
+      const flat = storage.entries()
+      const ids = []
+      for (let i = 0; i < flat.length; i += 2) ids.push(flat[i])
+      return ids
+    },
+    getOwnPropertyDescriptor (target, id) {
+      const json = typeof id === 'string' ? storage.get(id) : null
+      return json === null ? undefined : { value: json, writable: true, enumerable: true, configurable: true }
+    },
+    defineProperty (target, id, descriptor) {
+      if (!('value' in descriptor)) return false
+      writeSessionJson(storage, id, descriptor.value)
+      return true
+    }
+  })
+}
+
+// One entry written through the view: the session's JSON, as JSON.stringify(session) gives it.
+function writeSessionJson (storage, id, json) {
+  if (typeof id !== 'string') {
+    throw new TypeError('MemoryStore sessions are keyed by session ID strings')
+  }
+  if (typeof json !== 'string') {
+    throw new TypeError('MemoryStore sessions hold JSON strings, as JSON.stringify(session) gives')
+  }
+  const session = JSON.parse(json)
+  if (session === null || typeof session !== 'object') {
+    throw new TypeError('MemoryStore session JSON must be an object')
+  }
+  writeSession(storage, id, session)
+}
 
 function writeSession (storage, sessionId, session) {
   const cookie = session.cookie
   storage.set(sessionId, cookieJson(cookie), sessionDataJson(session), cookieExpiry(cookie))
+}
+
+// The native storage, keyed by IDs that arrive in Rust unchanged. Rust strings are UTF-8, where a
+// lone UTF-16 surrogate becomes U+FFFD, so '\uD800a' and '\uDBFFa' would share one record. Such
+// IDs, and the IDs beginning with the escape character itself (so no two IDs ever meet), are
+// stored as the escape character followed by their UTF-16 code units in hex, and turned back when
+// listed. Well-formed IDs, which is all of them in practice, pass through after one quick check.
+// The middleware calls this object directly too (see index.js), so both agree on the keys.
+class SessionStorage {
+  constructor (options) {
+    this.native = new native.NativeMemoryStore(options)
+  }
+
+  get (id) {
+    return this.native.get(storageKey(id))
+  }
+
+  set (id, cookieJson, dataJson, expiresMs) {
+    this.native.set(storageKey(id), cookieJson, dataJson, expiresMs)
+  }
+
+  touch (id, cookieJson, expiresMs) {
+    return this.native.touch(storageKey(id), cookieJson, expiresMs)
+  }
+
+  destroy (id) {
+    this.native.destroy(storageKey(id))
+  }
+
+  // ID, JSON, ID, JSON, ...: the IDs as they were given
+  entries () {
+    const flat = this.native.entries()
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i].charCodeAt(0) === ESCAPE_CODE) flat[i] = unescapeKey(flat[i])
+    }
+    return flat
+  }
+
+  clear () {
+    this.native.clear()
+  }
+
+  length () {
+    return this.native.length()
+  }
+
+  sweep () {
+    return this.native.sweep()
+  }
+
+  stats () {
+    return this.native.stats()
+  }
+}
+
+const ESCAPE = '\uFFFF'
+const ESCAPE_CODE = 0xFFFF
+
+function storageKey (id) {
+  if (typeof id !== 'string') return id
+  return id.charCodeAt(0) !== ESCAPE_CODE && isWellFormed(id) ? id : escapeKey(id)
+}
+
+function escapeKey (id) {
+  let key = ESCAPE
+  for (let i = 0; i < id.length; i++) {
+    key += id.charCodeAt(i).toString(16).padStart(4, '0')
+  }
+  return key
+}
+
+function unescapeKey (key) {
+  let id = ''
+  for (let i = 1; i < key.length; i += 4) {
+    id += String.fromCharCode(parseInt(key.slice(i, i + 4), 16))
+  }
+  return id
 }
 
 function sweepExpired (storage) {
