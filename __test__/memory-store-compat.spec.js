@@ -150,11 +150,15 @@ describe('MemoryStore compatibility', function () {
         await settle()
         store.sessions = { fresh: JSON.stringify(plainSession({ n: 2 })) }
         const afterReplace = await contentsOf(store)
+        const view = store.sessions
+        store.sessions = view // the store's own view: read before the store is emptied
+        const afterSelf = await contentsOf(store)
         store.sessions = Object.create(null)
-        results.push({ afterReplace, afterEmpty: await contentsOf(store) })
+        results.push({ afterReplace, afterSelf, afterEmpty: await contentsOf(store) })
       }
       assert.deepStrictEqual(results[0], results[1])
       assert.deepStrictEqual(results[0].afterReplace.ids, ['fresh'])
+      assert.deepStrictEqual(results[0].afterSelf, results[0].afterReplace)
       assert.strictEqual(results[0].afterEmpty.length, 0)
     })
 
@@ -165,6 +169,11 @@ describe('MemoryStore compatibility', function () {
       assert.throws(() => { store.sessions.a = '{not json' }, SyntaxError)
       assert.throws(() => { store.sessions.a = '42' }, { name: 'TypeError', message: /must be an object/ })
       assert.deepStrictEqual(Object.keys(store.sessions), [])
+
+      // a replacement with one bad entry leaves the sessions as they were
+      store.sessions.kept = JSON.stringify(plainSession())
+      assert.throws(() => { store.sessions = { good: JSON.stringify(plainSession()), bad: 1 } }, TypeError)
+      assert.deepStrictEqual(Object.keys(store.sessions), ['kept'])
     })
   })
 })

@@ -109,12 +109,14 @@ Object.defineProperty(MemoryStore.prototype, 'sessions', {
     return this[kSessionsView]
   },
   set: function sessions (replacement) {
-    const view = this.sessions
-    this[kNativeStore].clear()
-    if (replacement !== null && typeof replacement === 'object') {
-      for (const id of Object.keys(replacement)) {
-        view[id] = replacement[id]
-      }
+    // every entry is checked before any session is replaced
+    const entries = replacement !== null && typeof replacement === 'object'
+      ? Object.keys(replacement).map((id) => [id, parseSessionJson(id, replacement[id])])
+      : []
+    const storage = this[kNativeStore]
+    storage.clear()
+    for (const [id, session] of entries) {
+      writeSession(storage, id, session)
     }
   }
 })
@@ -125,7 +127,7 @@ function sessionsView (storage) {
       return typeof id === 'string' ? storage.get(id) ?? undefined : undefined
     },
     set (target, id, json) {
-      writeSessionJson(storage, id, json)
+      writeSession(storage, id, parseSessionJson(id, json))
       return true
     },
     has (target, id) {
@@ -147,14 +149,14 @@ function sessionsView (storage) {
     },
     defineProperty (target, id, descriptor) {
       if (!('value' in descriptor)) return false
-      writeSessionJson(storage, id, descriptor.value)
+      writeSession(storage, id, parseSessionJson(id, descriptor.value))
       return true
     }
   })
 }
 
-// One entry written through the view: the session's JSON, as JSON.stringify(session) gives it.
-function writeSessionJson (storage, id, json) {
+// A session given to the view, as JSON.stringify(session) gives it, parsed.
+function parseSessionJson (id, json) {
   if (typeof id !== 'string') {
     throw new TypeError('MemoryStore sessions are keyed by session ID strings')
   }
@@ -165,7 +167,7 @@ function writeSessionJson (storage, id, json) {
   if (session === null || typeof session !== 'object') {
     throw new TypeError('MemoryStore session JSON must be an object')
   }
-  writeSession(storage, id, session)
+  return session
 }
 
 function writeSession (storage, sessionId, session) {
