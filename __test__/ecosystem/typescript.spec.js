@@ -1,7 +1,8 @@
 'use strict'
 
 // index.d.ts accepts what @types/express-session accepts: one strict consumer written for
-// express-session compiles unchanged against both, SessionData augmentation included.
+// express-session compiles unchanged against both, SessionData augmentation included, and so do
+// connect-redis's published TypeScript sources and tests.
 
 const assert = require('assert')
 const { spawnSync } = require('child_process')
@@ -38,6 +39,14 @@ describe('TypeScript declarations', function () {
     assert.strictEqual(result.status, 0, result.output)
     assert.ok(result.files.includes(ourDeclarations), result.files.join('\n'))
     assert.ok(!result.files.includes(typesPackage), result.files.join('\n'))
+  })
+
+  // connect-redis publishes its TypeScript sources and tests; its tests build SessionData literals
+  it('connect-redis\'s own sources and tests compile against this package', function () {
+    const result = compile(path.join('connect-redis', 'tsconfig.json'))
+    assert.strictEqual(result.status, 0, result.output)
+    assert.ok(result.files.includes(ourDeclarations), result.files.join('\n'))
+    assert.ok(result.files.includes(path.join(root, 'node_modules', 'connect-redis', 'index_test.ts')), result.files.join('\n'))
   })
 
   it('reject a value of the wrong type for an augmented SessionData key', function () {
