@@ -23,6 +23,15 @@ const step = (name) => ({ action: { name }, under: '/', forwardedHttps: false, c
 
 const knownDifferences = [
   {
+    id: 'auto-from-a-cookie-function',
+    where: 'express-session',
+    reason: 'express-session honours secure/sameSite \'auto\' only in a plain cookie options object: from a cookie ' +
+      'function it keeps the string \'auto\', so a secure cookie is withheld over http and sameSite \'auto\' makes ' +
+      'every Set-Cookie throw. This package resolves \'auto\' either way (a documented difference).',
+    matches: (scenario) => scenario.options.cookieAsFunction && (scenario.options.cookie.secure === 'auto' || scenario.options.cookie.sameSite === 'auto'),
+    reproduction: { options: { genidSequence: [], cookie: { sameSite: 'auto' }, cookieAsFunction: true, trustProxy: false, store: 'memory' }, steps: [step('view')] }
+  },
+  {
     id: 'reassigned-session-id-in-memory-store',
     where: 'index.js (this package)',
     reason: 'After the app assigns req.sessionID, express-session saves the session under req.session.id ' +

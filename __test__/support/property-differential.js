@@ -43,6 +43,8 @@ const optionsArbitrary = fc.record({
   // and so are IDs with a lone surrogate (stored under their own key, their cookie a URIError)
   genidSequence: fc.array(fc.constantFrom('id-a', 'id-b', 'id-c', 'id-\uD800', 'id-\uDBFF'), { maxLength: 4 }),
   cookie: cookieOptionsArbitrary,
+  // the cookie options given as they are, or as a function of the request returning them
+  cookieAsFunction: fc.boolean(),
   // the package's MemoryStore, or a store written in JS calling back later or at once
   store: fc.constantFrom('memory', 'async', 'sync')
 })
@@ -130,19 +132,23 @@ function noop () {}
 
 // ---- the app ----------------------------------------------------------------------------------
 
+// The cookie options of a scenario, with its expires made a Date.
+function cookieOptions (generated) {
+  const cookie = { ...generated }
+  if (cookie.expires === 'in a day') cookie.expires = new Date(Date.now() + 86400000)
+  if (cookie.expires === 'in the past') cookie.expires = new Date(Date.now() - 86400000)
+  if (cookie.expires === undefined) delete cookie.expires
+  return cookie
+}
+
 // The middleware options of a scenario; every call gives fresh objects and a fresh genid sequence.
 function middlewareOptions (options, store) {
   const sequence = options.genidSequence.slice()
   let generated = 0
-  const cookie = { ...options.cookie }
-  if (cookie.expires === 'in a day') cookie.expires = new Date(Date.now() + 86400000)
-  if (cookie.expires === 'in the past') cookie.expires = new Date(Date.now() - 86400000)
-  if (cookie.expires === undefined) delete cookie.expires
-
   const result = {
     secret: SECRET,
     store,
-    cookie,
+    cookie: options.cookieAsFunction ? () => cookieOptions(options.cookie) : cookieOptions(options.cookie),
     genid: () => (sequence.length !== 0 ? sequence.shift() : 'gen-' + ++generated)
   }
   for (const key of ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'name']) {
