@@ -6,14 +6,16 @@
 // `name` share their sessions across the worker threads of one process.
 //
 // The callback API is express-session's MemoryStore's, callbacks deferred the same way. The session
-// middleware recognises an unmodified MemoryStore and calls the native storage directly and
-// synchronously, which is what lets a response go out in a single write.
+// middleware talks to it through MemoryStoreAdapter instead, which calls the native storage directly
+// and answers synchronously, which is what lets a response go out in a single write.
 
 const native = require('../native')
+const Session = require('./session')
 const Store = require('./store')
 const util = require('util')
+const { CallbackStoreAdapter } = require('./store-adapter')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
-const { kNativeStore } = require('./internal')
+const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 
 const defer = setImmediate
 
@@ -42,22 +44,21 @@ function MemoryStore (options) {
 util.inherits(MemoryStore, Store)
 
 MemoryStore.prototype.get = function get (sessionId, callback) {
-  defer(callback, null, parseStored(this[kNativeStore].get(sessionId)))
+  defer(callback, null, parseStored(this[kNativeStore].get(storageKey(sessionId))))
 }
 
 MemoryStore.prototype.set = function set (sessionId, session, callback) {
-  writeSession(this[kNativeStore], sessionId, session)
+  writeSession(this[kNativeStore], storageKey(sessionId), session, sessionDataJson(session))
   callback && defer(callback)
 }
 
 MemoryStore.prototype.touch = function touch (sessionId, session, callback) {
-  const cookie = session && session.cookie
-  this[kNativeStore].touch(sessionId, cookieJson(cookie), cookieExpiry(cookie))
+  touchSession(this[kNativeStore], storageKey(sessionId), session)
   callback && defer(callback)
 }
 
 MemoryStore.prototype.destroy = function destroy (sessionId, callback) {
-  this[kNativeStore].destroy(sessionId)
+  this[kNativeStore].destroy(storageKey(sessionId))
   callback && defer(callback)
 }
 
@@ -106,9 +107,80 @@ Object.defineProperty(MemoryStore.prototype, 'sessions', {
   }
 })
 
-function writeSession (storage, sessionId, session) {
+MemoryStore.prototype[kAdapter] = function adapter () {
+  return new MemoryStoreAdapter(this)
+}
+
+const memoryGet = MemoryStore.prototype.get
+const memorySet = MemoryStore.prototype.set
+const memoryTouch = MemoryStore.prototype.touch
+const memoryDestroy = MemoryStore.prototype.destroy
+const sessionSave = Session.prototype.save
+
+// The middleware's way into this store: the native storage is called directly and answers at once,
+// so a response is not held back by a deferred callback. A store whose methods were replaced
+// (a subclass, a test spy) gets exactly what any store gets; that is checked on every call, since
+// methods can be replaced after the middleware was made.
+class MemoryStoreAdapter extends CallbackStoreAdapter {
+  load (id, callback) {
+    if (this.store.get !== memoryGet) return super.load(id, callback)
+    let stored
+    try {
+      stored = parseStored(this.store[kNativeStore].get(storageKey(id)))
+    } catch (err) {
+      callback(err)
+      return
+    }
+    callback(null, stored)
+  }
+
+  // Saved under the session's own ID, as Session#save would, with the data JSON the middleware
+  // already made to tell whether the session changed.
+  save (view, callback) {
+    const sess = view.session
+    if (this.store.set !== memorySet || sess.save !== sessionSave) return super.save(view, callback)
+    answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, callback)
+  }
+
+  touch (id, sess, callback) {
+    if (this.store.touch !== memoryTouch) return super.touch(id, sess, callback)
+    answerSynchronously(touchSession, this.store[kNativeStore], storageKey(id), sess, undefined, callback)
+  }
+
+  destroy (id, callback) {
+    if (this.store.destroy !== memoryDestroy) return super.destroy(id, callback)
+    answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, callback)
+  }
+}
+
+function answerSynchronously (operation, storage, key, session, dataJson, callback) {
+  try {
+    operation(storage, key, session, dataJson)
+  } catch (err) {
+    callback(err)
+    return
+  }
+  callback(null, kStandsInForDeferredAnswer)
+}
+
+function writeSession (storage, key, session, dataJson) {
   const cookie = session.cookie
-  storage.set(sessionId, cookieJson(cookie), sessionDataJson(session), cookieExpiry(cookie))
+  storage.set(key, cookieJson(cookie), dataJson, cookieExpiry(cookie))
+}
+
+function touchSession (storage, key, session) {
+  const cookie = session && session.cookie
+  storage.touch(key, cookieJson(cookie), cookieExpiry(cookie))
+}
+
+function destroySession (storage, key) {
+  storage.destroy(key)
+}
+
+// Session IDs are normally strings; express-session's MemoryStore keys its object by any value the
+// way property keys are made, so a number ID 5 and the string '5' name the same session.
+function storageKey (id) {
+  return typeof id === 'string' ? id : String(id)
 }
 
 function sweepExpired (storage) {
