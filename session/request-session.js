@@ -273,8 +273,8 @@ class RequestSession {
         : ret
     }
 
-    if (!res._header) {
-      res._implicitHeader()
+    if (!res.headersSent) {
+      writeHeadersNow(res)
     }
 
     if (chunk == null) {
@@ -298,6 +298,16 @@ class RequestSession {
     ret = this.originalWrite.call(res, chunk, encoding)
     waiting = false
     return ret
+  }
+}
+
+// Node's ServerResponse writes its implicit headers through _implicitHeader; responses that lack
+// it, such as HTTP/2 compatibility responses, through writeHead with the status set so far.
+function writeHeadersNow (res) {
+  if (typeof res._implicitHeader === 'function') {
+    res._implicitHeader()
+  } else {
+    res.writeHead(res.statusCode)
   }
 }
 
