@@ -184,7 +184,6 @@ describe('response hooks', function () {
         assert.strictEqual((await storedSession(store, sessionIdOf(victim))).writer, 'victim')
         assert.strictEqual((await storedSession(store, sessionIdOf(attacker))).writer, 'attacker')
       })
-
     })
   }
 
