@@ -8,13 +8,14 @@ const assert = require('assert')
 const crypto = require('crypto')
 const request = require('supertest')
 const { createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream } = require('./support/app')
+const { storeCall } = require('./support/stores')
 
 const DAY = 24 * 60 * 60 * 1000
 const both = [['express-session-rs', ours], ['express-session', upstream]]
 
 // The keys a MemoryStore of either package holds, from its callback API.
-function storedIds (store) {
-  return new Promise((resolve, reject) => store.all((err, all) => (err ? reject(err) : resolve(Object.keys(all || {}).sort()))))
+async function storedIds (store) {
+  return Object.keys(await storeCall(store, 'all') || {}).sort()
 }
 
 for (const [label, impl] of both) {

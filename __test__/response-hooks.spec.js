@@ -13,18 +13,7 @@ const onHeaders = require('on-headers')
 const path = require('path')
 const request = require('supertest')
 const { createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream } = require('./support/app')
-
-// A store keeping JSON in a Map and answering on a later turn of the event loop.
-class DeferredStore extends ours.Store {
-  constructor () {
-    super()
-    this.sessions = new Map()
-  }
-
-  get (sid, callback) { setImmediate(() => callback(null, this.sessions.has(sid) ? JSON.parse(this.sessions.get(sid)) : undefined)) }
-  set (sid, sess, callback) { setImmediate(() => { this.sessions.set(sid, JSON.stringify(sess)); callback() }) }
-  destroy (sid, callback) { setImmediate(() => { this.sessions.delete(sid); callback() }) }
-}
+const { MapStore } = require('./support/stores')
 
 const both = [['express-session-rs', ours], ['express-session', upstream]]
 
@@ -191,7 +180,7 @@ describe('response hooks', function () {
   // res._implicitHeader, which HTTP/2 responses lack); this package writes their headers through
   // writeHead instead.
   describe('HTTP/2 compatibility responses', function () {
-    const stores = { MemoryStore: () => new ours.MemoryStore(), 'an asynchronous store': () => new DeferredStore() }
+    const stores = { MemoryStore: () => new ours.MemoryStore(), 'an asynchronous store': () => new MapStore({ deferred: true }) }
     for (const [storeName, makeStore] of Object.entries(stores)) {
       it(`works with HTTP/2 compatibility responses (${storeName})`, async function () {
         const store = makeStore()
