@@ -5,19 +5,8 @@
 
 const assert = require('assert')
 const request = require('supertest')
-const util = require('util')
-const { createApp, cookiePair, ours: session } = require('./support/app')
-
-// A synchronous Map store whose methods can be replaced per test.
-function MapStore () {
-  session.Store.call(this)
-  this.map = new Map()
-}
-util.inherits(MapStore, session.Store)
-MapStore.prototype.get = function (sid, cb) { const json = this.map.get(sid); cb(null, json && JSON.parse(json)) }
-MapStore.prototype.set = function (sid, sess, cb) { this.map.set(sid, JSON.stringify(sess)); cb() }
-MapStore.prototype.destroy = function (sid, cb) { this.map.delete(sid); cb() }
-MapStore.prototype.touch = function (sid, sess, cb) { cb() }
+const { createApp, cookiePair } = require('./support/app')
+const { MapStore } = require('./support/stores')
 
 function counter (req, res) {
   req.session.n = (req.session.n || 0) + 1

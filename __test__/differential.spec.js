@@ -6,6 +6,7 @@
 const assert = require('assert')
 const request = require('supertest')
 const { createApp, cookiePair, ours, sessionCookie, sessionIdOf, upstream } = require('./support/app')
+const { storeCall } = require('./support/stores')
 
 const handlers = {
   '/': (req, res) => res.end('hello'),
@@ -74,7 +75,7 @@ async function run (impl, options, steps) {
     const set = sessionCookie(res, name)
     if (set) last = cookiePair(res, name)
 
-    const all = await new Promise((resolve, reject) => store.all((err, s) => (err ? reject(err) : resolve(s))))
+    const all = await storeCall(store, 'all')
     const stored = {}
     for (const [id, sess] of Object.entries(all)) {
       stored[alias(id)] = JSON.parse(JSON.stringify(sess, normalizeTimes))

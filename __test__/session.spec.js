@@ -279,4 +279,3 @@ describe('req.session', function () {
     })
   })
 })
-

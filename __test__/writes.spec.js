@@ -6,8 +6,8 @@
 
 const assert = require('assert')
 const http = require('http')
-const util = require('util')
 const { createApp, ours, upstream } = require('./support/app')
+const { MapStore } = require('./support/stores')
 
 // Answers { writes, body, setCookie } for one GET with `cookie`, counting the socket's write batches.
 function countWrites (app, cookie) {
@@ -37,14 +37,12 @@ function countWrites (app, cookie) {
   })
 }
 
-function AsyncStore () {
-  ours.Store.call(this)
-  this.map = new Map()
+// a store answering on a later turn of the event loop
+class AsyncStore extends MapStore {
+  constructor () {
+    super({ deferred: true })
+  }
 }
-util.inherits(AsyncStore, ours.Store)
-AsyncStore.prototype.get = function (sid, cb) { setImmediate(() => cb(null, this.map.has(sid) ? JSON.parse(this.map.get(sid)) : undefined)) }
-AsyncStore.prototype.set = function (sid, sess, cb) { setImmediate(() => { this.map.set(sid, JSON.stringify(sess)); cb() }) }
-AsyncStore.prototype.destroy = function (sid, cb) { setImmediate(() => { this.map.delete(sid); cb() }) }
 
 const body = 'x'.repeat(100)
 const write = (req, res) => { req.session.views = (req.session.views || 0) + 1; res.setHeader('Content-Length', body.length); res.end(body) }

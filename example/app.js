@@ -57,9 +57,24 @@ function escapeHtml (text) {
 if (require.main === module) {
   const port = Number(process.env.PORT) || 3000
   const host = process.env.HOST || '127.0.0.1'
-  app.listen(port, host, function () {
+  const server = app.listen(port, host, function () {
     console.log('example app listening on http://' + host + ':' + port + '/')
   })
+
+  function stop (why) {
+    console.log('example app stopping (' + why + ')')
+    server.close()
+    server.closeAllConnections()
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+
+  // `npm start` runs this under a shell; when npm is stopped with a signal it passes the signal
+  // to that shell, which exits without passing it on. A new parent process means ours is gone.
+  const parent = process.ppid
+  setInterval(function watchParent () {
+    if (process.ppid !== parent) stop('parent process exited')
+  }, 500).unref()
 }
 
 module.exports = app

@@ -6,14 +6,16 @@
 // `name` share their sessions across the worker threads of one process.
 //
 // The callback API is express-session's MemoryStore's, callbacks deferred the same way. The session
-// middleware recognises an unmodified MemoryStore and calls the native storage directly and
-// synchronously, which is what lets a response go out in a single write.
+// middleware talks to it through MemoryStoreAdapter instead, which calls the native storage directly
+// and answers synchronously, which is what lets a response go out in a single write.
 
 const native = require('../native')
+const Session = require('./session')
 const Store = require('./store')
 const util = require('util')
+const { CallbackStoreAdapter } = require('./store-adapter')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
-const { kNativeStore } = require('./internal')
+const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 
 const defer = setImmediate
@@ -31,7 +33,7 @@ function MemoryStore (options) {
     throw new TypeError('MemoryStore name option must be a string')
   }
 
-  const storage = new SessionStorage({ name: opts.name, max, ttl })
+  const storage = new native.NativeMemoryStore({ name: opts.name, max, ttl })
   this[kNativeStore] = storage
   this[kSessionsView] = null
   this.sweeper = null
@@ -45,27 +47,26 @@ function MemoryStore (options) {
 util.inherits(MemoryStore, Store)
 
 MemoryStore.prototype.get = function get (sessionId, callback) {
-  defer(callback, null, parseStored(this[kNativeStore].get(sessionId)))
+  defer(callback, null, parseStored(this[kNativeStore].get(storageKey(sessionId))))
 }
 
 MemoryStore.prototype.set = function set (sessionId, session, callback) {
-  writeSession(this[kNativeStore], sessionId, session)
+  writeSessionUnder(this[kNativeStore], sessionId, session)
   callback && defer(callback)
 }
 
 MemoryStore.prototype.touch = function touch (sessionId, session, callback) {
-  const cookie = session && session.cookie
-  this[kNativeStore].touch(sessionId, cookieJson(cookie), cookieExpiry(cookie))
+  touchSession(this[kNativeStore], storageKey(sessionId), session)
   callback && defer(callback)
 }
 
 MemoryStore.prototype.destroy = function destroy (sessionId, callback) {
-  this[kNativeStore].destroy(sessionId)
+  this[kNativeStore].destroy(storageKey(sessionId))
   callback && defer(callback)
 }
 
 MemoryStore.prototype.all = function all (callback) {
-  const flat = this[kNativeStore].entries()
+  const flat = liveEntries(this[kNativeStore])
   const sessions = Object.create(null)
   for (let i = 0; i < flat.length; i += 2) {
     sessions[flat[i]] = JSON.parse(flat[i + 1])
@@ -116,7 +117,7 @@ Object.defineProperty(MemoryStore.prototype, 'sessions', {
     const storage = this[kNativeStore]
     storage.clear()
     for (const [id, session] of entries) {
-      writeSession(storage, id, session)
+      writeSessionUnder(storage, id, session)
     }
   }
 })
@@ -124,35 +125,39 @@ Object.defineProperty(MemoryStore.prototype, 'sessions', {
 function sessionsView (storage) {
   return new Proxy(Object.create(null), {
     get (target, id) {
-      return typeof id === 'string' ? storage.get(id) ?? undefined : undefined
+      return typeof id === 'string' ? storage.get(storageKey(id)) ?? undefined : undefined
     },
     set (target, id, json) {
-      writeSession(storage, id, parseSessionJson(id, json))
+      writeSessionUnder(storage, id, parseSessionJson(id, json))
       return true
     },
     has (target, id) {
-      return typeof id === 'string' && storage.get(id) !== null
+      return typeof id === 'string' && storage.get(storageKey(id)) !== null
     },
     deleteProperty (target, id) {
-      if (typeof id === 'string') storage.destroy(id)
+      if (typeof id === 'string') storage.destroy(storageKey(id))
       return true
     },
     ownKeys () {
-      const flat = storage.entries()
+      const flat = liveEntries(storage)
       const ids = []
       for (let i = 0; i < flat.length; i += 2) ids.push(flat[i])
       return ids
     },
     getOwnPropertyDescriptor (target, id) {
-      const json = typeof id === 'string' ? storage.get(id) : null
+      const json = typeof id === 'string' ? storage.get(storageKey(id)) : null
       return json === null ? undefined : { value: json, writable: true, enumerable: true, configurable: true }
     },
     defineProperty (target, id, descriptor) {
       if (!('value' in descriptor)) return false
-      writeSession(storage, id, parseSessionJson(id, descriptor.value))
+      writeSessionUnder(storage, id, parseSessionJson(id, descriptor.value))
       return true
     }
   })
+}
+
+function writeSessionUnder (storage, id, session) {
+  writeSession(storage, storageKey(id), session, sessionDataJson(session))
 }
 
 // A session given to the view, as JSON.stringify(session) gives it, parsed.
@@ -170,71 +175,90 @@ function parseSessionJson (id, json) {
   return session
 }
 
-function writeSession (storage, sessionId, session) {
-  const cookie = session.cookie
-  storage.set(sessionId, cookieJson(cookie), sessionDataJson(session), cookieExpiry(cookie))
+MemoryStore.prototype[kAdapter] = function adapter () {
+  return new MemoryStoreAdapter(this)
 }
 
-// The native storage, keyed by IDs that arrive in Rust unchanged. Rust strings are UTF-8, where a
-// lone UTF-16 surrogate becomes U+FFFD, so '\uD800a' and '\uDBFFa' would share one record. Such
-// IDs, and the IDs beginning with the escape character itself (so no two IDs ever meet), are
-// stored as the escape character followed by their UTF-16 code units in hex, and turned back when
-// listed. Well-formed IDs, which is all of them in practice, pass through after one quick check.
-// The middleware calls this object directly too (see index.js), so both agree on the keys.
-class SessionStorage {
-  constructor (options) {
-    this.native = new native.NativeMemoryStore(options)
-  }
+const memoryGet = MemoryStore.prototype.get
+const memorySet = MemoryStore.prototype.set
+const memoryTouch = MemoryStore.prototype.touch
+const memoryDestroy = MemoryStore.prototype.destroy
+const sessionSave = Session.prototype.save
 
-  get (id) {
-    return this.native.get(storageKey(id))
-  }
-
-  set (id, cookieJson, dataJson, expiresMs) {
-    this.native.set(storageKey(id), cookieJson, dataJson, expiresMs)
-  }
-
-  touch (id, cookieJson, expiresMs) {
-    return this.native.touch(storageKey(id), cookieJson, expiresMs)
-  }
-
-  destroy (id) {
-    this.native.destroy(storageKey(id))
-  }
-
-  // ID, JSON, ID, JSON, ...: the IDs as they were given
-  entries () {
-    const flat = this.native.entries()
-    for (let i = 0; i < flat.length; i += 2) {
-      if (flat[i].charCodeAt(0) === ESCAPE_CODE) flat[i] = unescapeKey(flat[i])
+// The middleware's way into this store: the native storage is called directly and answers at once,
+// so a response is not held back by a deferred callback. A store whose methods were replaced
+// (a subclass, a test spy) gets exactly what any store gets; that is checked on every call, since
+// methods can be replaced after the middleware was made.
+class MemoryStoreAdapter extends CallbackStoreAdapter {
+  load (id, callback) {
+    if (this.store.get !== memoryGet) return super.load(id, callback)
+    let stored
+    try {
+      stored = parseStored(this.store[kNativeStore].get(storageKey(id)))
+    } catch (err) {
+      callback(err)
+      return
     }
-    return flat
+    callback(null, stored)
   }
 
-  clear () {
-    this.native.clear()
+  // Saved under the session's own ID, as Session#save would, with the data JSON the middleware
+  // already made to tell whether the session changed.
+  save (view, callback) {
+    const sess = view.session
+    if (this.store.set !== memorySet || sess.save !== sessionSave) return super.save(view, callback)
+    answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, callback)
   }
 
-  length () {
-    return this.native.length()
+  touch (id, sess, callback) {
+    if (this.store.touch !== memoryTouch) return super.touch(id, sess, callback)
+    answerSynchronously(touchSession, this.store[kNativeStore], storageKey(id), sess, undefined, callback)
   }
 
-  sweep () {
-    return this.native.sweep()
+  destroy (id, callback) {
+    if (this.store.destroy !== memoryDestroy) return super.destroy(id, callback)
+    answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, callback)
   }
+}
 
-  stats () {
-    return this.native.stats()
+function answerSynchronously (operation, storage, key, session, dataJson, callback) {
+  try {
+    operation(storage, key, session, dataJson)
+  } catch (err) {
+    callback(err)
+    return
   }
+  callback(null, kStandsInForDeferredAnswer)
+}
+
+function writeSession (storage, key, session, dataJson) {
+  const cookie = session.cookie
+  storage.set(key, cookieJson(cookie), dataJson, cookieExpiry(cookie))
+}
+
+function touchSession (storage, key, session) {
+  const cookie = session && session.cookie
+  storage.touch(key, cookieJson(cookie), cookieExpiry(cookie))
+}
+
+function destroySession (storage, key) {
+  storage.destroy(key)
+}
+
+// The key a session ID is stored under natively. express-session's MemoryStore keys its object by
+// any value the way property keys are made, so a number ID 5 and the string '5' name the same
+// session. And Rust strings are UTF-8, where a lone UTF-16 surrogate becomes U+FFFD, so '\uD800a'
+// and '\uDBFFa' would share one record: such IDs, and the IDs beginning with the escape character
+// itself (so no two IDs ever meet), are stored as the escape character followed by their UTF-16
+// code units in hex, and turned back when listed. Well-formed IDs, which is all of them in
+// practice, pass through after one quick check.
+function storageKey (id) {
+  const key = typeof id === 'string' ? id : String(id)
+  return key.charCodeAt(0) !== ESCAPE_CODE && isWellFormed(key) ? key : escapeKey(key)
 }
 
 const ESCAPE = '\uFFFF'
 const ESCAPE_CODE = 0xFFFF
-
-function storageKey (id) {
-  if (typeof id !== 'string') return id
-  return id.charCodeAt(0) !== ESCAPE_CODE && isWellFormed(id) ? id : escapeKey(id)
-}
 
 function escapeKey (id) {
   let key = ESCAPE
@@ -250,6 +274,15 @@ function unescapeKey (key) {
     id += String.fromCharCode(parseInt(key.slice(i, i + 4), 16))
   }
   return id
+}
+
+// Live sessions as a flat list, ID, JSON, ID, JSON, ..., with the IDs as they were given.
+function liveEntries (storage) {
+  const flat = storage.entries()
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i].charCodeAt(0) === ESCAPE_CODE) flat[i] = unescapeKey(flat[i])
+  }
+  return flat
 }
 
 function sweepExpired (storage) {

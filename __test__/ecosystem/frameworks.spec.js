@@ -11,7 +11,7 @@ const http = require('http')
 const passport = require('passport')
 const LocalStrategy = require('passport-local').Strategy
 const request = require('supertest')
-const { cookiePair, sessionIdOf } = require('../support/app')
+const { cookiePair, sessionIdOf, storedSession } = require('../support/app')
 const { session } = require('./support')
 
 const options = () => ({ secret: 'framework secret', resave: false, saveUninitialized: false, store: new session.MemoryStore() })
@@ -59,7 +59,7 @@ describe('passport 0.7 with passport-local', function () {
   it('changes the session ID on login and logout and removes the old sessions', async function () {
     const store = new session.MemoryStore()
     const app = makeApp(store)
-    const get = (sid) => new Promise((resolve, reject) => store.get(sid, (err, s) => (err ? reject(err) : resolve(s))))
+    const get = (sid) => storedSession(store, sid)
 
     const anonymous = await request(app).get('/me').expect(200, 'nobody')
     const loggedIn = await request(app).post('/login').set('Cookie', cookiePair(anonymous)).type('form').send({ username: 'ann', password: 'secret' }).expect(200, 'welcome ann')

@@ -279,7 +279,7 @@ for (const [name, kind] of Object.entries(kinds)) {
         mine: makeApp(backend.make(session), { name: 'app.sid', secret: 'shared secret', ...options })
       })
 
-      it("a session made by express-session is read and updated by this package, and back", async function () {
+      it('a session made by express-session is read and updated by this package, and back', async function () {
         const { theirs, mine } = pair()
         const browser = new Client(theirs, 'app.sid')
         await browser.get('/count')

@@ -8,6 +8,7 @@ const request = require('supertest')
 
 const session = require('../..')
 const upstream = require('express-session-upstream')
+const { storeCall } = require('../support/stores')
 
 // The URL of a server a spec needs. Without it the spec fails in CI (where .ci/run starts the
 // servers with scripts/services.sh) and is skipped elsewhere, saying why.
@@ -23,15 +24,10 @@ function requireServer (context, variable) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// A callback-style method of `target` as a promise.
-const promisify = (target, method) => (...args) => new Promise((resolve, reject) => {
-  target[method](...args, (err, value) => (err ? reject(err) : resolve(value)))
-})
-
 // What `store` answers for `sid` through its own get; null when it has nothing (session-file-store
 // answers an ENOENT error for a missing file, which express-session also reads as "no session").
 function storedSession (store, sid) {
-  return promisify(store, 'get')(sid).then((sess) => sess || null, (err) => {
+  return storeCall(store, 'get', sid).then((sess) => sess || null, (err) => {
     if (err.code === 'ENOENT') return null
     throw err
   })
@@ -129,7 +125,6 @@ module.exports = {
   Client,
   countCalls,
   idOfCookie,
-  promisify,
   requireServer,
   requireWithExpressSession,
   session,

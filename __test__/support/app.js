@@ -6,6 +6,7 @@
 const express = require('express')
 
 const ours = require('../..')
+const { storeCall } = require('./stores')
 const upstream = require('express-session-upstream')
 
 // An Express app with `impl`'s middleware (ours by default), `options` merged over a test secret,
@@ -63,9 +64,7 @@ function sessionIdOf (res, name = 'connect.sid') {
 
 // A store's get, as a promise.
 function storedSession (store, sid) {
-  return new Promise((resolve, reject) => {
-    store.get(sid, (err, sess) => (err ? reject(err) : resolve(sess)))
-  })
+  return storeCall(store, 'get', sid)
 }
 
 module.exports = { createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream }

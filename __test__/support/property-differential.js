@@ -43,8 +43,9 @@ const optionsArbitrary = fc.record({
   // and so are IDs with a lone surrogate (stored under their own key, their cookie a URIError)
   genidSequence: fc.array(fc.constantFrom('id-a', 'id-b', 'id-c', 'id-\uD800', 'id-\uDBFF'), { maxLength: 4 }),
   cookie: cookieOptionsArbitrary,
-  // the cookie options given as they are, or as a function of the request returning them
-  cookieAsFunction: fc.boolean(),
+  // the cookie options given as they are, or by a function of the request, which may also look at
+  // req.session (it answers a longer maxAge when there is one)
+  cookieForm: fc.constantFrom('object', 'function', 'function reading req.session'),
   // the package's MemoryStore, or a store written in JS calling back later or at once
   store: fc.constantFrom('memory', 'async', 'sync')
 })
@@ -132,9 +133,11 @@ function noop () {}
 
 // ---- the app ----------------------------------------------------------------------------------
 
-// The cookie options of a scenario, with its expires made a Date.
-function cookieOptions (generated) {
+// The cookie options of a scenario, with its expires made a Date, and a longer maxAge for a cookie
+// function that found a session on the request.
+function cookieOptions (generated, sawSession) {
   const cookie = { ...generated }
+  if (sawSession) cookie.maxAge = 7200000
   if (cookie.expires === 'in a day') cookie.expires = new Date(Date.now() + 86400000)
   if (cookie.expires === 'in the past') cookie.expires = new Date(Date.now() - 86400000)
   if (cookie.expires === undefined) delete cookie.expires
@@ -148,7 +151,9 @@ function middlewareOptions (options, store) {
   const result = {
     secret: SECRET,
     store,
-    cookie: options.cookieAsFunction ? () => cookieOptions(options.cookie) : cookieOptions(options.cookie),
+    cookie: options.cookieForm === 'object'
+      ? cookieOptions(options.cookie, false)
+      : (req) => cookieOptions(options.cookie, options.cookieForm === 'function reading req.session' && Boolean(req.session)),
     genid: () => (sequence.length !== 0 ? sequence.shift() : 'gen-' + ++generated)
   }
   for (const key of ['resave', 'saveUninitialized', 'rolling', 'unset', 'proxy', 'name']) {

@@ -1,0 +1,43 @@
+'use strict'
+
+// Store doubles shared by the specs, and a promise form of any store's callback methods.
+
+const ours = require('../..')
+
+// JSON in a Map; answers synchronously, or on a later turn of the event loop with `deferred`.
+// Specs replace single methods on an instance to make it misbehave.
+class MapStore extends ours.Store {
+  constructor ({ deferred = false } = {}) {
+    super()
+    this.map = new Map()
+    this.answer = deferred ? setImmediate : (fn, ...args) => fn(...args)
+  }
+
+  get (sid, callback) {
+    const json = this.map.get(sid)
+    this.answer(callback, null, json === undefined ? undefined : JSON.parse(json))
+  }
+
+  set (sid, sess, callback) {
+    this.map.set(sid, JSON.stringify(sess))
+    this.answer(callback)
+  }
+
+  destroy (sid, callback) {
+    this.map.delete(sid)
+    this.answer(callback)
+  }
+
+  touch (sid, sess, callback) {
+    this.answer(callback)
+  }
+}
+
+// `store[method](...args, callback)` as a promise of the callback's value.
+function storeCall (store, method, ...args) {
+  return new Promise((resolve, reject) => {
+    store[method](...args, (err, value) => (err ? reject(err) : resolve(value)))
+  })
+}
+
+module.exports = { MapStore, storeCall }

@@ -1,0 +1,110 @@
+'use strict'
+
+// The middleware's options, checked once when `session()` is called and turned into the settings
+// every request reads. Checks, defaults, deprecations and messages follow express-session 1.19.
+
+const crypto = require('crypto')
+const deprecate = require('depd')('express-session')
+const native = require('../native')
+const MemoryStore = require('./memory')
+const { adapterFor } = require('./store-adapter')
+
+const productionWarning = 'Warning: express-session-rs is using its default MemoryStore.\n' +
+  'Sessions kept there live in this process only: they are lost on restart\n' +
+  'and not shared with other processes. Configure a shared store for production.'
+
+function readOptions (options) {
+  const opts = options || {}
+  const generateId = opts.genid || native.generateSessionId
+  // express-session hands the name to its cookie helpers, which read it as a string
+  const name = String(opts.name || opts.key || 'connect.sid')
+  const store = opts.store || new MemoryStore()
+  let resave = opts.resave
+  let saveUninitialized = opts.saveUninitialized
+  let secrets = opts.secret
+
+  if (typeof generateId !== 'function') {
+    throw new TypeError('genid option must be a function')
+  }
+
+  if (resave === undefined) {
+    deprecate('undefined resave option; provide resave option')
+    resave = true
+  }
+
+  if (saveUninitialized === undefined) {
+    deprecate('undefined saveUninitialized option; provide saveUninitialized option')
+    saveUninitialized = true
+  }
+
+  if (opts.unset && opts.unset !== 'destroy' && opts.unset !== 'keep') {
+    throw new TypeError('unset option must be "destroy" or "keep"')
+  }
+
+  if (Array.isArray(secrets) && secrets.length === 0) {
+    throw new TypeError('secret option array must contain one or more strings')
+  }
+
+  if (secrets && !Array.isArray(secrets)) {
+    secrets = [secrets]
+  }
+
+  if (!secrets) {
+    deprecate('req.secret; provide secret option')
+  }
+
+  if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
+    console.warn(productionWarning)
+  }
+
+  return {
+    store,
+    adapter: adapterFor(store),
+    name,
+    generateId,
+    cookieOptions: opts.cookie || {},
+    trustProxy: opts.proxy,
+    resave: Boolean(resave),
+    rolling: Boolean(opts.rolling),
+    saveUninitialized: Boolean(saveUninitialized),
+    unsetDestroy: opts.unset === 'destroy',
+    storeImplementsTouch: typeof store.touch === 'function',
+    // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
+    codec: secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null,
+    codecsByReqSecret: new Map(),
+    storeReady: true
+  }
+}
+
+// The key bytes of a secret: anything crypto.createHmac takes as a key, as express-session signs
+// with createHmac (strings as UTF-8, buffers and views as their bytes, secret KeyObjects and
+// CryptoKeys as their exported bytes).
+function secretBytes (secret) {
+  if (typeof secret === 'string') return Buffer.from(secret)
+  if (Buffer.isBuffer(secret)) return secret
+  if (ArrayBuffer.isView(secret)) return Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+  if (secret instanceof ArrayBuffer) return Buffer.from(secret)
+  if (secret instanceof crypto.KeyObject && secret.type === 'secret') return secret.export()
+  if (isCryptoKey(secret) && secret.type === 'secret') return crypto.KeyObject.from(secret).export()
+  throw new TypeError('secret option must be a string, a Buffer, a secret KeyObject, or an array of them')
+}
+
+function isCryptoKey (value) {
+  return typeof crypto.webcrypto === 'object' && value instanceof crypto.webcrypto.CryptoKey
+}
+
+// The codec for cookie-parser's req.secret when no secret option was given; null when there is none.
+function codecForReqSecret (settings, reqSecret) {
+  if (!reqSecret) return null
+
+  let codec = settings.codecsByReqSecret.get(reqSecret)
+  if (codec === undefined) {
+    // a bound on how many distinct secrets are remembered; real apps have one
+    if (settings.codecsByReqSecret.size >= 16) settings.codecsByReqSecret.clear()
+    codec = new native.SessionCodec(settings.name, [secretBytes(reqSecret)])
+    settings.codecsByReqSecret.set(reqSecret, codec)
+  }
+  return codec
+}
+
+module.exports = { readOptions, codecForReqSecret }

@@ -1,0 +1,319 @@
+'use strict'
+
+// One request's session, from loading to committing. The response's header hook writes the cookie
+// (`onHeaders`); its end hook (`commit`) asks `endOfRequestAction()` what the store must do, does
+// it, and ends the response once the store has answered.
+
+const debug = require('debug')('express-session')
+const native = require('../native')
+const Cookie = require('./cookie')
+const { isSecure } = require('./request')
+const { sessionDataJson } = require('./serialize')
+const { kContext, kStandsInForDeferredAnswer, kWriteSetCookie } = require('./internal')
+
+const writeSetCookie = Cookie[kWriteSetCookie]
+const defer = setImmediate
+
+// What the end of a request does with the store.
+const DESTROY = 'destroy'
+const SAVE = 'save'
+const TOUCH = 'touch'
+
+// The fingerprint of a session with no data besides its cookie, the state of every new session.
+const EMPTY_DATA_FINGERPRINT = native.fingerprint('{}')
+
+// One look at a session where a decision is taken: its data (everything but the cookie) is
+// serialized and fingerprinted at most once, however many predicates ask, and only if one does.
+class SessionView {
+  constructor (sess) {
+    this.session = sess
+    this.json = undefined
+    this.hash = undefined
+  }
+
+  get dataJson () {
+    if (this.json === undefined) this.json = sessionDataJson(this.session)
+    return this.json
+  }
+
+  get fingerprint () {
+    if (this.hash === undefined) {
+      const json = this.dataJson
+      this.hash = json === '{}' ? EMPTY_DATA_FINGERPRINT : native.fingerprint(json)
+    }
+    return this.hash
+  }
+}
+
+class RequestSession {
+  constructor (settings, req, res, next, codec, cookieId) {
+    this.settings = settings
+    this.req = req
+    this.res = res
+    this.next = next
+    this.codec = codec
+    // the verified ID the request's cookie carried, if any
+    this.cookieId = cookieId
+    // the session's ID and data fingerprint as loaded or generated, and as last saved
+    this.originalId = undefined
+    this.originalHash = undefined
+    this.savedHash = undefined
+    this.touched = false
+    this.ended = false
+    this.originalEnd = res.end
+    this.originalWrite = res.write
+    req[kContext] = this
+  }
+
+  // Loading: a new session, or one the store gave back.
+
+  generate () {
+    this.settings.store.generate(this.req)
+    this.originalId = this.req.sessionID
+    this.originalHash = new SessionView(this.req.session).fingerprint
+  }
+
+  inflate (stored) {
+    this.settings.store.createSession(this.req, stored)
+    this.originalId = this.req.sessionID
+    this.originalHash = new SessionView(this.req.session).fingerprint
+
+    if (!this.settings.resave) {
+      this.savedHash = this.originalHash
+    }
+  }
+
+  load () {
+    const context = this
+    this.settings.adapter.load(this.cookieId, function onLoaded (err, stored) {
+      context.loaded(err, stored)
+    })
+  }
+
+  loaded (err, stored) {
+    if (err && err.code !== 'ENOENT') {
+      debug('error %j', err)
+      this.next(err)
+      return
+    }
+
+    try {
+      if (err || !stored) {
+        debug('no session found')
+        this.generate()
+      } else if (typeof stored !== 'object') {
+        throw new TypeError('session store returned a ' + typeof stored + ' for session ' + this.cookieId + ', not a session object')
+      } else {
+        debug('session found')
+        this.inflate(stored)
+      }
+    } catch (e) {
+      this.next(e)
+      return
+    }
+
+    this.next()
+  }
+
+  // Called by Session#save from application code: what was saved must not be saved again. Once
+  // the response is ending the middleware's own save needs no such record.
+  markSaved (sess) {
+    if (!this.ended) this.savedHash = new SessionView(sess).fingerprint
+  }
+
+  // The predicates, over one view of the session.
+
+  hasBogusId () {
+    if (typeof this.req.sessionID === 'string') return false
+    debug('session ignored because of bogus req.sessionID %o', this.req.sessionID)
+    return true
+  }
+
+  isModified (view) {
+    return this.originalId !== view.session.id || this.originalHash !== view.fingerprint
+  }
+
+  isSaved (view) {
+    return this.originalId === view.session.id && this.savedHash === view.fingerprint
+  }
+
+  isNewSession () {
+    return this.cookieId !== this.req.sessionID
+  }
+
+  shouldDestroy () {
+    return Boolean(this.req.sessionID) && this.settings.unsetDestroy && this.req.session == null
+  }
+
+  shouldSave (view) {
+    // an uninitialized new session is saved only once modified; everything else once unsaved
+    return !this.settings.saveUninitialized && this.savedHash === undefined && this.isNewSession()
+      ? this.isModified(view)
+      : !this.isSaved(view)
+  }
+
+  shouldTouch (view) {
+    return !this.isNewSession() && !this.shouldSave(view)
+  }
+
+  shouldSetCookie (view) {
+    return this.isNewSession()
+      ? this.settings.saveUninitialized || this.isModified(view)
+      : this.settings.rolling || (view.session.cookie.expires != null && this.isModified(view))
+  }
+
+  // What the end of the request must do with the store: DESTROY, SAVE, TOUCH or null.
+  endOfRequestAction (view) {
+    if (this.shouldDestroy()) return DESTROY
+    if (view === null) {
+      debug('no session')
+      return null
+    }
+    if (this.hasBogusId()) return null
+    if (this.shouldSave(view)) return SAVE
+    if (this.settings.storeImplementsTouch && this.shouldTouch(view)) return TOUCH
+    return null
+  }
+
+  // The session's cookie is touched once per request, when it is first written or committed.
+  touchOnce () {
+    if (!this.touched) {
+      this.req.session.touch()
+      this.touched = true
+    }
+  }
+
+  // The response's header hook: runs once, just before the status line and headers are written.
+  onHeaders () {
+    const req = this.req
+
+    if (!req.session) {
+      debug('no session')
+      return
+    }
+
+    if (typeof req.sessionID !== 'string' || !this.shouldSetCookie(new SessionView(req.session))) {
+      return
+    }
+
+    // only send secure cookies via https
+    if (req.session.cookie.secure && !isSecure(req, this.settings.trustProxy)) {
+      debug('not secured')
+      return
+    }
+
+    this.touchOnce()
+
+    try {
+      const header = writeSetCookie(req.session.cookie, this.codec, req.sessionID)
+      debug('set-cookie %s', header)
+      appendSetCookie(this.res, header)
+    } catch (err) {
+      defer(this.next, err)
+    }
+  }
+
+  // The response's end hook: commit the session to the store, then end the response.
+  commit (chunk, encoding) {
+    if (this.ended) {
+      return false
+    }
+    this.ended = true
+
+    if (this.req.session) this.touchOnce()
+    const view = this.req.session ? new SessionView(this.req.session) : null
+    const action = this.endOfRequestAction(view)
+
+    if (action === null) {
+      return this.originalEnd.call(this.res, chunk, encoding)
+    }
+    return this.storeThenEnd(action, view, chunk, encoding)
+  }
+
+  // Runs `action` against the store. If the store answers at once, the response is written in one
+  // go; if not, the headers and all but the last byte go out now and the rest once the store has
+  // answered, so the client cannot see a finished response before its session is stored.
+  storeThenEnd (action, view, chunk, encoding) {
+    const context = this
+    const res = this.res
+    let waiting = true
+    let standsInForDeferredAnswer = false
+    let ret
+
+    function onStored (err, note) {
+      if (err) {
+        defer(context.next, err)
+      }
+      debug('%s done', action)
+
+      if (waiting) {
+        waiting = false
+        standsInForDeferredAnswer = note === kStandsInForDeferredAnswer
+        ret = context.originalEnd.call(res, chunk, encoding)
+        return
+      }
+      context.originalEnd.call(res)
+    }
+
+    debug('%s %s', action, this.req.sessionID)
+    const adapter = this.settings.adapter
+    if (action === SAVE) {
+      adapter.save(view, onStored)
+    } else if (action === TOUCH) {
+      adapter.touch(this.req.sessionID, this.req.session, onStored)
+    } else {
+      adapter.destroy(this.req.sessionID, onStored)
+    }
+
+    if (!waiting) {
+      // The embedded MemoryStore answers at once where express-session's defers its callbacks;
+      // res.end then returns what it returns there: write()'s answer, not the response.
+      return standsInForDeferredAnswer
+        ? chunk == null || !(res.writableLength >= res.writableHighWaterMark)
+        : ret
+    }
+
+    if (!res.headersSent) {
+      writeHeadersNow(res)
+    }
+
+    if (chunk == null) {
+      return true
+    }
+
+    const contentLength = Number(res.getHeader('Content-Length'))
+
+    if (!isNaN(contentLength) && contentLength > 0) {
+      chunk = !Buffer.isBuffer(chunk) ? Buffer.from(chunk, encoding) : chunk
+      encoding = undefined
+
+      if (chunk.length !== 0) {
+        debug('split response')
+        ret = this.originalWrite.call(res, chunk.slice(0, chunk.length - 1))
+        chunk = chunk.slice(chunk.length - 1, chunk.length)
+        return ret
+      }
+    }
+
+    ret = this.originalWrite.call(res, chunk, encoding)
+    waiting = false
+    return ret
+  }
+}
+
+// Node's ServerResponse writes its implicit headers through _implicitHeader; responses that lack
+// it, such as HTTP/2 compatibility responses, through writeHead with the status set so far.
+function writeHeadersNow (res) {
+  if (typeof res._implicitHeader === 'function') {
+    res._implicitHeader()
+  } else {
+    res.writeHead(res.statusCode)
+  }
+}
+
+function appendSetCookie (res, header) {
+  const prev = res.getHeader('Set-Cookie') || []
+  res.setHeader('Set-Cookie', Array.isArray(prev) ? prev.concat(header) : [prev, header])
+}
+
+module.exports = RequestSession
