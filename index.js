@@ -10,7 +10,7 @@ const deprecate = require('depd')('express-session')
 const http = require('http')
 const parseUrl = require('parseurl')
 
-const native = require('./native')
+const native = require('./core')
 const Cookie = require('./session/cookie')
 const MemoryStore = require('./session/memory')
 const Session = require('./session/session')
@@ -24,6 +24,7 @@ exports.Store = Store
 exports.Cookie = Cookie
 exports.Session = Session
 exports.MemoryStore = MemoryStore
+exports.native = native.isNative
 
 const productionWarning = 'Warning: express-session-rs is using its default MemoryStore.\n' +
   'Sessions kept there live in this process only: they are lost on restart\n' +

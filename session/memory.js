@@ -9,7 +9,7 @@
 // middleware recognises an unmodified MemoryStore and calls the native storage directly and
 // synchronously, which is what lets a response go out in a single write.
 
-const native = require('../native')
+const native = require('../core')
 const Store = require('./store')
 const util = require('util')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
