@@ -39,7 +39,7 @@ class FallbackMemoryStore {
     const bound = optionalNumber(max, 'max')
     this.#ttl = milliseconds(optionalNumber(ttl, 'ttl'))
     this.#cache = new LRUCache({
-      // lru-cache preallocates its bookkeeping for `max` entries (about 24 bytes each); a bound
+      // lru-cache preallocates its bookkeeping for `max` entries (about 36 bytes each); a bound
       // beyond what an array can index is no bound, as for the native store
       max: bound >= 1 && bound <= MAX_BOUND ? Math.floor(bound) : 0,
       // sizes are only counted (for stats().bytes), never a reason to evict
