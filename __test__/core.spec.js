@@ -10,6 +10,7 @@ const path = require('path')
 const session = require('..')
 const core = require('../core')
 const { loadFallback, loadNative } = require('./support/cores')
+const seededRandom = require('./support/seeded-random')
 
 const root = path.join(__dirname, '..')
 const FORCE = 'EXPRESS_SESSION_RS_FALLBACK'
@@ -105,7 +106,7 @@ describe('the two cores agree', function () {
   for (const options of [{}, { max: 3 }, { ttl: 3600000 }, { max: 2.5, ttl: 3600000 }]) {
     it(`on the MemoryStore storage, ${JSON.stringify(options)}`, function () {
       const stores = [new native.NativeMemoryStore(options), new fallback.NativeMemoryStore(options)]
-      const random = seeded(JSON.stringify(options).length)
+      const random = seededRandom(JSON.stringify(options).length)
       const pick = (list) => list[Math.floor(random() * list.length)]
       const ids = ['a', 'b', 'c', 'd', 'e']
       const cookies = [null, '{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"}', '{"originalMaxAge":60000,"expires":"2030-01-01T00:00:00.000Z","secure":true,"httpOnly":true,"path":"/app","sameSite":"lax"}']
@@ -135,15 +136,3 @@ describe('the two cores agree', function () {
     })
   }
 })
-
-// mulberry32: a small deterministic generator, so a failing sequence repeats
-function seeded (seed) {
-  let state = seed >>> 0
-  return function next () {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -8,18 +8,7 @@ const assert = require('assert')
 const cookie = require('cookie')
 const signature = require('cookie-signature')
 const { cores } = require('./support/cores')
-
-// a small deterministic generator (mulberry32)
-function randomSource (seed) {
-  let state = seed >>> 0
-  return function next () {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const seededRandom = require('./support/seeded-random')
 
 const alphabet = ['a', 'b', 'sid', '=', ';', ' ', '\t', '"', '%', '%2', '%41', '%E2%82%AC', '%zz', 's:', '.', 'é', '€', ',']
 function randomText (random, parts) {
@@ -52,7 +41,7 @@ for (const [label, load] of cores) {
     }
 
     it('reads the session ID exactly as cookie.parse + cookie-signature do', function () {
-      const random = randomSource(42)
+      const random = seededRandom(42)
       for (let i = 0; i < 5000; i++) {
         let header = randomText(random, 12)
         if (random() < 0.3) header += '; sid=' + encodeURIComponent('s:' + signature.sign(randomText(random, 4), secrets[i % 2]))
@@ -69,7 +58,7 @@ for (const [label, load] of cores) {
     })
 
     it('signs with the first secret and unsigns with any, like cookie-signature', function () {
-      const random = randomSource(7)
+      const random = seededRandom(7)
       for (let i = 0; i < 2000; i++) {
         const value = randomText(random, 8)
         const signed = signature.sign(value, secrets[0])
@@ -82,7 +71,7 @@ for (const [label, load] of cores) {
     })
 
     it('serializes Set-Cookie values like cookie.serialize, errors included', function () {
-      const random = randomSource(99)
+      const random = seededRandom(99)
       const pick = (list) => list[Math.floor(random() * list.length)]
       for (let i = 0; i < 3000; i++) {
         const name = pick(['sid', 'connect.sid', 'a b', '', 'ok!#$'])
