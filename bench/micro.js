@@ -59,7 +59,9 @@ function benchStore (store, iterations = 50000) {
   })
 }
 
-const probesMissing = 'skipped: needs the measurement hooks (`npm run build:probes`)'
+const probesMissing = core.isNative
+  ? 'skipped: needs the measurement hooks (`npm run build:probes`)'
+  : 'skipped: the native addon only'
 
 async function main () {
   const rows = [
