@@ -5,7 +5,7 @@
 // string match express-session's and sessions can move between the two packages.
 
 const deprecate = require('depd')('express-session')
-const native = require('../native')
+const native = require('../core')
 const { kWriteSetCookie } = require('./internal')
 
 class Cookie {
