@@ -69,7 +69,9 @@ function session (options) {
       return
     }
 
+    // see switchToDictionaryMode: both objects are about to get properties of the session's
     switchToDictionaryMode(req)
+    switchToDictionaryMode(res)
     req.sessionStore = store
     const cookieId = req.sessionID = readSessionId(req, settings.name, codec)
     const context = new RequestSession(settings, req, res, next, codec, cookieId)
