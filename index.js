@@ -2,12 +2,13 @@
 
 // Session middleware with express-session 1.19's options and behaviour. The cookie is parsed and
 // verified, IDs are generated, Set-Cookie values are signed and written, and session changes are
-// fingerprinted in Rust (./native). A request's way through the middleware reads top to bottom in
+// fingerprinted by the core (./core.js: the Rust addon, or its JavaScript fallback). A request's way through the middleware reads top to bottom in
 // `session()`; its state from then on is one RequestSession (session/request-session.js).
 
 const debug = require('debug')('express-session')
 const onHeaders = require('on-headers')
 
+const core = require('./core')
 const Cookie = require('./session/cookie')
 const MemoryStore = require('./session/memory')
 const RequestSession = require('./session/request-session')
@@ -22,6 +23,8 @@ exports.Store = Store
 exports.Cookie = Cookie
 exports.Session = Session
 exports.MemoryStore = MemoryStore
+// true when the Rust core is in use, false on its JavaScript fallback (see core.js)
+exports.native = core.isNative
 
 function session (options) {
   const settings = readOptions(options)
@@ -66,7 +69,9 @@ function session (options) {
       return
     }
 
+    // see switchToDictionaryMode: both objects are about to get properties of the session's
     switchToDictionaryMode(req)
+    switchToDictionaryMode(res)
     req.sessionStore = store
     const cookieId = req.sessionID = readSessionId(req, settings.name, codec)
     const context = new RequestSession(settings, req, res, next, codec, cookieId)

@@ -33,8 +33,6 @@ export declare class SessionCodec {
   readSessionId(cookieHeader: string): string | null
   /** The value of `id.signature` (without the `s:` prefix) when the signature verifies. */
   unsign(signedValue: string): string | null
-  /** `id.signature` under the first secret. */
-  sign(id: string): string
   /** The whole Set-Cookie value carrying the signed `id`. */
   setCookieHeader(id: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
 }
@@ -60,12 +58,11 @@ export interface NativeMemoryStoreStats {
   evictions: number
 }
 
-/** A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages. */
-export declare function serializeCookie(name: string, value: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
-
 /**
- * For bench/micro.js: calls `callback(null, i)` for i in 0..count from a native thread through a
- * threadsafe function, the route a JS store would take if native code off the main thread drove
- * it. It measures what that route costs per call against calling the store directly.
+ * A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
+ *
+ * The attributes are separate arguments rather than one options object: napi reads an object one
+ * named property at a time, and with the eight attributes that doubled the cost of the call
+ * (measured with bench/micro.js and callgrind).
  */
-export declare function threadsafeCallProbe(callback: ((err: Error | null, arg: number) => any), count: number): void
+export declare function serializeCookie(name: string, value: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string

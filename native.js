@@ -840,4 +840,3 @@ module.exports.SessionCodec = nativeBinding.SessionCodec
 module.exports.fingerprint = nativeBinding.fingerprint
 module.exports.generateSessionId = nativeBinding.generateSessionId
 module.exports.serializeCookie = nativeBinding.serializeCookie
-module.exports.threadsafeCallProbe = nativeBinding.threadsafeCallProbe

@@ -1,24 +1,14 @@
 'use strict'
 
-// The native primitives against the npm packages whose results they must reproduce, on fixed edge
-// cases and on a few thousand generated inputs (seeded, so a failure repeats).
+// The primitives of both cores, the Rust addon and the JavaScript fallback, against the npm packages
+// whose results they must reproduce, on fixed edge cases and on a few thousand generated inputs
+// (seeded, so a failure repeats). The addon's specs need it built; the fallback's always run.
 
 const assert = require('assert')
 const cookie = require('cookie')
 const signature = require('cookie-signature')
-const native = require('../native')
-
-// a small deterministic generator (mulberry32)
-function randomSource (seed) {
-  let state = seed >>> 0
-  return function next () {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const { cores } = require('./support/cores')
+const seededRandom = require('./support/seeded-random')
 
 const alphabet = ['a', 'b', 'sid', '=', ';', ' ', '\t', '"', '%', '%2', '%41', '%E2%82%AC', '%zz', 's:', '.', 'é', '€', ',']
 function randomText (random, parts) {
@@ -28,92 +18,104 @@ function randomText (random, parts) {
   return text
 }
 
-describe('native primitives', function () {
-  const secrets = ['first secret', 'second secret']
-  const codec = new native.SessionCodec('sid', secrets.map((s) => Buffer.from(s)))
+for (const [label, load] of cores) {
+  describe(`${label} primitives`, function () {
+    const secrets = ['first secret', 'second secret']
+    let core
+    let codec
 
-  // what express-session computes with `cookie` and `cookie-signature`
-  function expectedId (header) {
-    const raw = cookie.parse(header).sid
-    if (!raw || raw.slice(0, 2) !== 's:') return null
-    for (const secret of secrets) {
-      const id = signature.unsign(raw.slice(2), secret)
-      if (id !== false) return id
-    }
-    return null
-  }
+    before(function () {
+      core = load(this)
+      codec = new core.SessionCodec('sid', secrets.map((s) => Buffer.from(s)))
+    })
 
-  it('reads the session ID exactly as cookie.parse + cookie-signature do', function () {
-    const random = randomSource(42)
-    for (let i = 0; i < 5000; i++) {
-      let header = randomText(random, 12)
-      if (random() < 0.3) header += '; sid=' + encodeURIComponent('s:' + signature.sign(randomText(random, 4), secrets[i % 2]))
-      if (random() < 0.2) header = 'sid=s%3A' + randomText(random, 6) + ';' + header
-      assert.strictEqual(codec.readSessionId(header), expectedId(header), JSON.stringify(header))
-    }
-  })
-
-  it('parses edge cases like the cookie package', function () {
-    const valid = encodeURIComponent('s:' + signature.sign('abc', secrets[1]))
-    for (const header of ['', '=', 'sid', 'sid=', `sid=${valid}`, `sid="${valid}"`, ` sid = ${valid} `, `x; sid=${valid}`, `sid=bad; sid=${valid}`, `sid=${valid}; sid=bad`, `a=1;sid=${valid};b=2`, `sid=${valid}%`]) {
-      assert.strictEqual(codec.readSessionId(header), expectedId(header), JSON.stringify(header))
-    }
-  })
-
-  it('signs and unsigns like cookie-signature', function () {
-    const random = randomSource(7)
-    for (let i = 0; i < 2000; i++) {
-      const value = randomText(random, 8)
-      const signed = signature.sign(value, secrets[0])
-      assert.strictEqual(codec.sign(value), signed)
-      assert.strictEqual(codec.unsign(signed), value)
-      assert.strictEqual(codec.unsign(signed.slice(0, -1)), null)
-    }
-  })
-
-  it('serializes Set-Cookie values like cookie.serialize, errors included', function () {
-    const random = randomSource(99)
-    const pick = (list) => list[Math.floor(random() * list.length)]
-    for (let i = 0; i < 3000; i++) {
-      const name = pick(['sid', 'connect.sid', 'a b', '', 'ok!#$'])
-      const value = randomText(random, 6)
-      const expires = pick([undefined, 0, 1795000000123, -62198755200000, NaN, 8.64e15 + 1])
-      const options = {
-        expires: expires === undefined ? undefined : new Date(expires),
-        domain: pick([undefined, 'example.com', '.a.b', 'bad domain', '-x.com']),
-        path: pick([undefined, '/', '/a/b', '/a;b']),
-        httpOnly: random() < 0.5,
-        secure: random() < 0.5,
-        partitioned: random() < 0.5,
-        priority: pick([undefined, 'low', 'MEDIUM', 'High', 'urgent']),
-        sameSite: pick([undefined, 'lax', 'Strict', 'none', 'sometimes'])
+    // what express-session computes with `cookie` and `cookie-signature`
+    function expectedId (header) {
+      const raw = cookie.parse(header).sid
+      if (!raw || raw.slice(0, 2) !== 's:') return null
+      for (const secret of secrets) {
+        const id = signature.unsign(raw.slice(2), secret)
+        if (id !== false) return id
       }
-      let expected
-      try { expected = cookie.serialize(name, value, options) } catch (err) { expected = err.message }
-      let actual
-      try {
-        actual = native.serializeCookie(name, value, expires, options.domain, options.path, options.httpOnly, options.secure, options.partitioned, options.priority, options.sameSite)
-      } catch (err) { actual = err.message }
-      assert.strictEqual(actual, expected, JSON.stringify({ name, value, expires, options }))
+      return null
     }
-  })
 
-  it('generates unique 32-character base64url IDs', function () {
-    const ids = new Set()
-    for (let i = 0; i < 10000; i++) ids.add(native.generateSessionId())
-    assert.strictEqual(ids.size, 10000)
-    for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{32}$/)
-  })
+    it('reads the session ID exactly as cookie.parse + cookie-signature do', function () {
+      const random = seededRandom(42)
+      for (let i = 0; i < 5000; i++) {
+        let header = randomText(random, 12)
+        if (random() < 0.3) header += '; sid=' + encodeURIComponent('s:' + signature.sign(randomText(random, 4), secrets[i % 2]))
+        if (random() < 0.2) header = 'sid=s%3A' + randomText(random, 6) + ';' + header
+        assert.strictEqual(codec.readSessionId(header), expectedId(header), JSON.stringify(header))
+      }
+    })
 
-  it('fingerprints equal JSON equally and different JSON differently', function () {
-    assert.strictEqual(native.fingerprint('{"a":1}'), native.fingerprint('{"a":1}'))
-    assert.notStrictEqual(native.fingerprint('{"a":1}'), native.fingerprint('{"a":2}'))
-    assert.ok(Number.isSafeInteger(native.fingerprint('{}')))
-  })
+    it('parses edge cases like the cookie package', function () {
+      const valid = encodeURIComponent('s:' + signature.sign('abc', secrets[1]))
+      for (const header of ['', '=', 'sid', 'sid=', `sid=${valid}`, `sid="${valid}"`, ` sid = ${valid} `, `x; sid=${valid}`, `sid=bad; sid=${valid}`, `sid=${valid}; sid=bad`, `a=1;sid=${valid};b=2`, `sid=${valid}%`]) {
+        assert.strictEqual(codec.readSessionId(header), expectedId(header), JSON.stringify(header))
+      }
+    })
 
-  it('turns wrong argument types into exceptions, not crashes', function () {
-    assert.throws(() => codec.readSessionId(42))
-    assert.throws(() => new native.SessionCodec('sid', []))
-    assert.throws(() => native.serializeCookie('a', 'b', 'not a number', null, null, false, false, false, null, null))
+    it('signs with the first secret and unsigns with any, like cookie-signature', function () {
+      const random = seededRandom(7)
+      for (let i = 0; i < 2000; i++) {
+        const value = randomText(random, 8)
+        const signed = signature.sign(value, secrets[0])
+        assert.strictEqual(codec.setCookieHeader(value, null, null, null, false, false, false, null, null), cookie.serialize('sid', 's:' + signed))
+        assert.strictEqual(codec.unsign(signed), value)
+        assert.strictEqual(codec.unsign(signature.sign(value, secrets[1])), value)
+        assert.strictEqual(codec.unsign(signature.sign(value, 'another secret')), null)
+        assert.strictEqual(codec.unsign(signed.slice(0, -1)), null)
+      }
+    })
+
+    it('serializes Set-Cookie values like cookie.serialize, errors included', function () {
+      const random = seededRandom(99)
+      const pick = (list) => list[Math.floor(random() * list.length)]
+      for (let i = 0; i < 3000; i++) {
+        const name = pick(['sid', 'connect.sid', 'a b', '', 'ok!#$'])
+        const value = randomText(random, 6)
+        const expires = pick([undefined, 0, 1795000000123, -62198755200000, NaN, 8.64e15 + 1])
+        const options = {
+          expires: expires === undefined ? undefined : new Date(expires),
+          domain: pick([undefined, 'example.com', '.a.b', 'bad domain', '-x.com']),
+          path: pick([undefined, '/', '/a/b', '/a;b']),
+          httpOnly: random() < 0.5,
+          secure: random() < 0.5,
+          partitioned: random() < 0.5,
+          priority: pick([undefined, 'low', 'MEDIUM', 'High', 'urgent']),
+          sameSite: pick([undefined, 'lax', 'Strict', 'none', 'sometimes'])
+        }
+        let expected
+        try { expected = cookie.serialize(name, value, options) } catch (err) { expected = err.message }
+        let actual
+        try {
+          actual = core.serializeCookie(name, value, expires, options.domain, options.path, options.httpOnly, options.secure, options.partitioned, options.priority, options.sameSite)
+        } catch (err) { actual = err.message }
+        assert.strictEqual(actual, expected, JSON.stringify({ name, value, expires, options }))
+      }
+    })
+
+    it('generates unique 32-character base64url IDs', function () {
+      const ids = new Set()
+      for (let i = 0; i < 10000; i++) ids.add(core.generateSessionId())
+      assert.strictEqual(ids.size, 10000)
+      for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{32}$/)
+    })
+
+    it('fingerprints equal JSON equally and different JSON differently', function () {
+      assert.strictEqual(core.fingerprint('{"a":1}'), core.fingerprint('{"a":1}'))
+      assert.notStrictEqual(core.fingerprint('{"a":1}'), core.fingerprint('{"a":2}'))
+      assert.ok(Number.isSafeInteger(core.fingerprint('{}')))
+    })
+
+    it('turns wrong argument types into exceptions, not crashes', function () {
+      assert.throws(() => codec.readSessionId(42))
+      assert.throws(() => new core.SessionCodec('sid', []))
+      assert.throws(() => core.serializeCookie('a', 'b', 'not a number', null, null, false, false, false, null, null))
+      assert.throws(() => core.fingerprint(undefined))
+      assert.throws(() => new core.NativeMemoryStore().get(7))
+    })
   })
-})
+}

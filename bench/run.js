@@ -1,7 +1,8 @@
 'use strict'
 
-// Session overhead, side by side: the same Express app bare, with express-session and with this
-// package, each in its own process, driven by autocannon. Runs are interleaved and repeated.
+// Session overhead, side by side: the same Express app bare, with express-session, with this
+// package and with this package on its JavaScript fallback core (EXPRESS_SESSION_RS_FALLBACK=1),
+// each in its own process, driven by autocannon. Runs are interleaved and repeated.
 //
 //   npm run bench                      # defaults: 3 rounds of 4 s per server and route
 //   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=16 npm run bench
@@ -19,11 +20,17 @@ const path = require('path')
 const rounds = Number(process.env.BENCH_ROUNDS) || 3
 const seconds = Number(process.env.BENCH_SECONDS) || 4
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
-const impls = ['bare', 'upstream', 'ours']
+const impls = ['bare', 'upstream', 'ours', 'fallback']
+const labels = { bare: 'bare Express', upstream: 'express-session', ours: 'express-session-rs', fallback: 'express-session-rs (JS fallback)' }
 const routes = [['/new', 'memory'], ['/read', 'memory'], ['/write', 'memory'], ['/new', 'async'], ['/read', 'async'], ['/write', 'async']]
 
+// The fallback row is this package's server with the fallback core forced; every other server
+// runs without the variable, whatever the environment of this script.
 function start (impl, storeKind) {
-  const child = fork(path.join(__dirname, 'server.js'), [impl, storeKind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const env = { ...process.env }
+  delete env.EXPRESS_SESSION_RS_FALLBACK
+  if (impl === 'fallback') env.EXPRESS_SESSION_RS_FALLBACK = '1'
+  const child = fork(path.join(__dirname, 'server.js'), [impl === 'fallback' ? 'ours' : impl, storeKind], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port })))
 }
 
@@ -74,7 +81,7 @@ async function main () {
         const key = `${route} ${storeKind}`
         const sample = await measure(impl, route, storeKind)
         ;((samples[key] = samples[key] || {})[impl] = samples[key][impl] || []).push(sample)
-        process.stderr.write(`round ${round} ${key} ${impl}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuPerRequest.toFixed(1)} µs CPU/req\n`)
+        process.stderr.write(`round ${round} ${key} ${labels[impl]}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuPerRequest.toFixed(1)} µs CPU/req\n`)
       }
     }
   }
@@ -90,13 +97,13 @@ async function main () {
     const [route, storeKind] = key.split(' ')
     const cpu = (impl) => median(byImpl[impl].map((s) => s.cpuPerRequest))
     const bare = median(samples[`${route} memory`].bare.map((s) => s.cpuPerRequest))
-    const overhead = { upstream: cpu('upstream') - bare, ours: cpu('ours') - bare }
-    summary[key] = { bare, ...overhead, ratio: overhead.ours / overhead.upstream }
+    const overhead = { upstream: cpu('upstream') - bare, ours: cpu('ours') - bare, fallback: cpu('fallback') - bare }
+    summary[key] = { bare, ...overhead, ratio: overhead.ours / overhead.upstream, fallbackRatio: overhead.fallback / overhead.upstream }
     for (const impl of impls) {
       if (!byImpl[impl]) continue
       const list = byImpl[impl]
-      const ratio = impl === 'ours' ? (overhead.ours / overhead.upstream).toFixed(2) : ''
-      lines.push(`| ${route} | ${storeKind} | ${impl} | ${median(list.map((s) => s.rps)).toFixed(0)} | ${median(list.map((s) => s.p50))} | ${median(list.map((s) => s.p99))} | ${cpu(impl).toFixed(1)} ± ${spread(list.map((s) => s.cpuPerRequest)).toFixed(1)} | ${impl === 'bare' ? '' : overhead[impl].toFixed(1)} | ${ratio} |`)
+      const ratio = impl === 'ours' || impl === 'fallback' ? (overhead[impl] / overhead.upstream).toFixed(2) : ''
+      lines.push(`| ${route} | ${storeKind} | ${labels[impl]} | ${median(list.map((s) => s.rps)).toFixed(0)} | ${median(list.map((s) => s.p50))} | ${median(list.map((s) => s.p99))} | ${cpu(impl).toFixed(1)} ± ${spread(list.map((s) => s.cpuPerRequest)).toFixed(1)} | ${impl === 'bare' ? '' : overhead[impl].toFixed(1)} | ${ratio} |`)
     }
   }
 

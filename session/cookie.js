@@ -10,7 +10,7 @@
 // the same keys, and the prototype has no own `constructor`, as there.
 
 const deprecate = require('depd')('express-session')
-const native = require('../native')
+const native = require('../core')
 const { kWriteSetCookie } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 

@@ -9,7 +9,7 @@
 // middleware talks to it through MemoryStoreAdapter instead, which calls the native storage directly
 // and answers synchronously, which is what lets a response go out in a single write.
 
-const native = require('../native')
+const native = require('../core')
 const Session = require('./session')
 const Store = require('./store')
 const util = require('util')

@@ -5,7 +5,7 @@
 
 const crypto = require('crypto')
 const deprecate = require('depd')('express-session')
-const native = require('../native')
+const native = require('../core')
 const MemoryStore = require('./memory')
 const { adapterFor } = require('./store-adapter')
 

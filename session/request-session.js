@@ -5,7 +5,7 @@
 // it, and ends the response once the store has answered.
 
 const debug = require('debug')('express-session')
-const native = require('../native')
+const native = require('../core')
 const Cookie = require('./cookie')
 const { isSecure } = require('./request')
 const { sessionDataJson } = require('./serialize')

@@ -65,10 +65,12 @@ function readSessionId (req, name, codec) {
   return id === null ? undefined : id
 }
 
-// Express gives every req a hidden class of its own (it swaps its prototype), so each property
-// the middleware chain then adds (req.session, req.sessionID, Express's req.params, ...) makes V8
-// build a new hidden class: several microseconds apiece. An object that had a property deleted is
-// kept as a hash table instead, where adding a property is a cheap insert.
+// Express swaps the prototype of every req and res, and V8 then pays several microseconds for
+// each property the middleware chain adds to them afterwards (req.session, req.sessionID, the
+// session's hooks on res.writeHead and res.end, Express's own req.params, ...). An object that had
+// a property deleted is kept as a hash table instead, where adding a property is a cheap insert.
+// Measured with Express 4 on node 20 (bench/), switching both objects saves more CPU per request
+// than all of the session's own work costs; nothing else about the objects changes.
 function switchToDictionaryMode (object) {
   object.__sessionDictionaryProbe = true
   delete object.__sessionDictionaryProbe

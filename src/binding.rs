@@ -6,6 +6,7 @@ use crate::memory_store::{MemoryStore, Options, Stats};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, fingerprint, session_id, signature};
 use napi::bindgen_prelude::Buffer;
+#[cfg(feature = "bench-probes")]
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -30,6 +31,10 @@ pub fn fingerprint(data_json: String) -> f64 {
 }
 
 /// A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
+///
+/// The attributes are separate arguments rather than one options object: napi reads an object one
+/// named property at a time, and with the eight attributes that doubled the cost of the call
+/// (measured with bench/micro.js and callgrind).
 #[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn serialize_cookie(
@@ -92,12 +97,6 @@ impl SessionCodec {
     signature::unsign(&signed_value, &self.secrets)
   }
 
-  /// `id.signature` under the first secret.
-  #[napi(catch_unwind)]
-  pub fn sign(&self, id: String) -> String {
-    signature::sign(&id, &self.secrets[0])
-  }
-
   /// The whole Set-Cookie value carrying the signed `id`.
   #[napi(catch_unwind)]
   #[allow(clippy::too_many_arguments)]
@@ -126,6 +125,17 @@ impl SessionCodec {
       priority,
       same_site,
     )
+  }
+}
+
+/// Measurement hooks for bench/micro.js, compiled only with the `bench-probes` feature.
+#[cfg(feature = "bench-probes")]
+#[napi]
+impl SessionCodec {
+  /// `id.signature` under the first secret.
+  #[napi(catch_unwind)]
+  pub fn sign(&self, id: String) -> String {
+    signature::sign(&id, &self.secrets[0])
   }
 }
 
@@ -263,9 +273,11 @@ fn now() -> i64 {
     .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
-/// For bench/micro.js: calls `callback(null, i)` for i in 0..count from a native thread through a
-/// threadsafe function, the route a JS store would take if native code off the main thread drove
-/// it. It measures what that route costs per call against calling the store directly.
+/// For bench/micro.js (`bench-probes` feature): calls `callback(null, i)` for i in 0..count from a
+/// native thread through a threadsafe function, the route a JS store would take if native code off
+/// the main thread drove it. It measures what that route costs per call against calling the store
+/// directly.
+#[cfg(feature = "bench-probes")]
 #[napi(catch_unwind)]
 pub fn threadsafe_call_probe(callback: ThreadsafeFunction<u32>, count: u32) {
   std::thread::spawn(move || {

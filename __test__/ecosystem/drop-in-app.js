@@ -13,6 +13,7 @@ const { createClient } = require('redis')
 async function main () {
   const report = {
     name: require('express-session/package.json').name,
+    native: session.native,
     deepRequire: require('express-session/session/memory') === session.MemoryStore
   }
 

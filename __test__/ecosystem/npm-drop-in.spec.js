@@ -1,7 +1,9 @@
 'use strict'
 
-// What a user gets from npm: the packed tarball installed into a fresh app under the name
-// express-session, next to connect-redis, serving requests against a real Redis.
+// What a user gets from npm: the packed main package, which carries no binary, installed into a
+// fresh app under the name express-session together with the packed per-platform package of this
+// machine (npm would pick that one from the optionalDependencies `napi prepublish` adds), next to
+// connect-redis, serving requests against a real Redis on the native addon.
 
 const assert = require('assert')
 const { execFileSync } = require('child_process')
@@ -12,8 +14,16 @@ const { requireServer } = require('./support')
 
 const root = path.join(__dirname, '..', '..')
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const pack = (dir, destination) => npm(['pack', '--silent', '--pack-destination', destination], dir).trim().split('\n').pop()
+const listTarball = (file) => execFileSync('tar', ['-tzf', file], { encoding: 'utf8' })
 
-describe('npm drop-in: express-session@file:<packed tarball>', function () {
+// The addon built here, `express-session-rs.<platform>.node`, and its platform name.
+function builtAddon () {
+  const file = fs.readdirSync(root).find((name) => /^express-session-rs\..+\.node$/.test(name))
+  return file && { file, platform: file.slice('express-session-rs.'.length, -'.node'.length) }
+}
+
+describe('npm drop-in: express-session@file:<packed tarball> + the packed platform package', function () {
   this.timeout(300000)
   let scratch
 
@@ -21,23 +31,39 @@ describe('npm drop-in: express-session@file:<packed tarball>', function () {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true })
   })
 
-  it('installs as express-session and serves sessions through connect-redis', function () {
+  it('installs as express-session and serves sessions through connect-redis on the native addon', function () {
     const redisUrl = requireServer(this, 'REDIS_URL')
+    const addon = builtAddon()
+    assert.ok(addon, 'no express-session-rs.<platform>.node in the repository: run npm run build')
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'drop-in-'))
-    const tarball = npm(['pack', '--silent', '--pack-destination', scratch], root).trim().split('\n').pop()
-    const files = execFileSync('tar', ['-tzf', path.join(scratch, tarball)], { encoding: 'utf8' })
-    assert.match(files, /package\/express-session-rs\.linux-x64-gnu\.node/)
-    assert.match(files, /package\/session\/memory\.js/)
+
+    const tarball = pack(root, scratch)
+    const files = listTarball(path.join(scratch, tarball))
+    assert.doesNotMatch(files, /\.node$/m)
+    for (const file of ['core.js', 'native.js', 'fallback/index.js', 'session/memory.js']) {
+      assert.match(files, new RegExp('^package/' + file.replace(/\./g, '\\.') + '$', 'm'))
+    }
+
+    // the per-platform package as `napi artifacts` fills it: its package.json, README and binary
+    const platformDir = path.join(scratch, 'platform')
+    fs.cpSync(path.join(root, 'npm', addon.platform), platformDir, { recursive: true })
+    fs.copyFileSync(path.join(root, addon.file), path.join(platformDir, addon.file))
+    const platformTarball = pack(platformDir, scratch)
+    assert.match(listTarball(path.join(scratch, platformTarball)), new RegExp('^package/' + addon.file.replace(/\./g, '\\.') + '$', 'm'))
 
     const app = path.join(scratch, 'app')
     fs.mkdirSync(app)
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }))
-    npm(['install', '--no-audit', '--no-fund', '--loglevel=error', `express-session@file:../${tarball}`, 'connect-redis@9', 'redis@5', 'express@4'], app)
+    npm(['install', '--no-audit', '--no-fund', '--loglevel=error', `express-session@file:../${tarball}`, `express-session-rs-${addon.platform}@file:../${platformTarball}`, 'connect-redis@9', 'redis@5', 'express@4'], app)
     fs.copyFileSync(path.join(__dirname, 'drop-in-app.js'), path.join(app, 'drop-in-app.js'))
 
-    const output = execFileSync(process.execPath, ['drop-in-app.js'], { cwd: app, encoding: 'utf8', env: { ...process.env, REDIS_URL: redisUrl } })
+    // the fallback left to the platform package alone, not to a variable of the test run
+    const env = { ...process.env, REDIS_URL: redisUrl }
+    delete env.EXPRESS_SESSION_RS_FALLBACK
+    const output = execFileSync(process.execPath, ['drop-in-app.js'], { cwd: app, encoding: 'utf8', env })
     assert.deepStrictEqual(JSON.parse(output), {
       name: 'express-session-rs',
+      native: true,
       deepRequire: true,
       storeExtendsOurs: true,
       bodies: ['1', '2'],
