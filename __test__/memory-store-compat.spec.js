@@ -33,6 +33,20 @@ async function contentsOf (store) {
   }
 }
 
+// Well-formedness spelled out code unit by code unit, to check the two quicker ways against.
+function pairsEverySurrogate (string) {
+  for (let i = 0; i < string.length; i++) {
+    const unit = string.charCodeAt(i)
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return false
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const next = string.charCodeAt(i + 1)
+      if (!(next >= 0xDC00 && next <= 0xDFFF)) return false
+      i++
+    }
+  }
+  return true
+}
+
 function signedCookie (id) {
   return 'connect.sid=' + encodeURIComponent('s:' + signature.sign(id, SECRET))
 }
@@ -97,7 +111,11 @@ describe('MemoryStore compatibility', function () {
     it('are recognised without String#isWellFormed (Node 18) as with it', function () {
       const codeUnit = fc.oneof(fc.integer({ min: 0xD7F0, max: 0xE00F }), fc.integer({ min: 0, max: 0xFFFF }))
       const text = fc.array(codeUnit, { maxLength: 12 }).map((units) => String.fromCharCode(...units))
-      fc.assert(fc.property(text, (string) => isWellFormedByPattern(string) === string.isWellFormed()), { seed: 7, numRuns: 5000 })
+      fc.assert(fc.property(text, function (string) {
+        const expected = pairsEverySurrogate(string)
+        assert.strictEqual(isWellFormedByPattern(string), expected)
+        if (typeof string.isWellFormed === 'function') assert.strictEqual(string.isWellFormed(), expected)
+      }), { seed: 7, numRuns: 5000 })
     })
   })
 
