@@ -105,10 +105,10 @@ function hookResponse (res, context) {
 // now: on regenerate after the application changed something a cookie function reads, the new
 // cookie reflects it.
 function generateSession (settings, req) {
-  const cookieOptions = resolveCookieOptions(settings, req)
-
   req.sessionID = settings.generateId(req)
   req.session = new Session(req)
+  // resolved after the new ID and session are on req, as a cookie function may read them
+  const cookieOptions = resolveCookieOptions(settings, req)
   req.session.cookie = new Cookie(cookieOptions)
 
   if (cookieOptions.secure === 'auto' || cookieOptions.sameSite === 'auto') {

@@ -59,7 +59,7 @@ describe('MemoryStore', function () {
       assert.strictEqual(await call(store, 'length'), 1)
     })
 
-    it('exposes a snapshot of sessions as JSON like the old store did', async function () {
+    it('exposes its sessions as JSON by ID, as the sessions object of the old store did', async function () {
       const store = new MemoryStore()
       await call(store, 'set', 'a', sessionData({ n: 1 }))
       assert.deepStrictEqual(JSON.parse(store.sessions.a), sessionData({ n: 1 }))

@@ -30,15 +30,6 @@ const knownDifferences = [
       'every Set-Cookie throw. This package resolves \'auto\' either way (a documented difference).',
     matches: (scenario) => scenario.options.cookieForm !== 'object' && (scenario.options.cookie.secure === 'auto' || scenario.options.cookie.sameSite === 'auto'),
     reproduction: { options: { genidSequence: [], cookie: { sameSite: 'auto' }, cookieForm: 'function', trustProxy: false, store: 'memory' }, steps: [step('view')] }
-  },
-  {
-    id: 'cookie-function-called-before-the-new-session',
-    where: 'index.js (this package)',
-    reason: 'When it creates a session, express-session calls a cookie function after setting req.sessionID and ' +
-      'req.session to the new ID and the new empty Session; this package calls it before (generateSession), ' +
-      'so a function reading req.session sees no session on a first visit, and the old one on regenerate.',
-    matches: (scenario) => scenario.options.cookieForm === 'function reading req.session',
-    reproduction: { options: { genidSequence: [], cookie: {}, cookieForm: 'function reading req.session', trustProxy: false, store: 'memory' }, steps: [step('view')] }
   }
 ]
 
