@@ -58,6 +58,23 @@ pub struct CookieFields<S> {
   pub same_site: Option<S>,
 }
 
+impl<S> CookieFields<S> {
+  /// The same fields with each string-valued one passed through `convert`.
+  fn map<'s, T>(&'s self, convert: impl Fn(&'s S) -> T) -> CookieFields<T> {
+    CookieFields {
+      original_max_age: self.original_max_age,
+      partitioned: self.partitioned,
+      priority: self.priority.as_ref().map(&convert),
+      expires: self.expires,
+      secure: self.secure,
+      http_only: self.http_only,
+      domain: self.domain.as_ref().map(&convert),
+      path: self.path.as_ref().map(&convert),
+      same_site: self.same_site.as_ref().map(&convert),
+    }
+  }
+}
+
 impl<'a> CookieFields<&'a str> {
   /// The fields of `json` when writing them back for a session expiring at `expires_at` (epoch
   /// milliseconds) reproduces `json` exactly.
@@ -89,95 +106,21 @@ impl<'a> CookieFields<&'a str> {
         }
       }
     }
-    // writing back must give the same bytes: no whitespace, no escaped key names
-    (fields.json_length() == json.len()).then_some(fields)
+    // kept only if writing back gives the same bytes (no whitespace between members, say)
+    let mut written = String::with_capacity(json.len());
+    fields.write_json(expires_at, &mut written);
+    (written == json).then_some(fields)
   }
 
   pub fn to_owned(&self) -> CookieFields<Box<str>> {
-    let own = |text: Option<&str>| text.map(Box::from);
-    CookieFields {
-      original_max_age: self.original_max_age,
-      partitioned: self.partitioned,
-      priority: own(self.priority),
-      expires: self.expires,
-      secure: self.secure,
-      http_only: self.http_only,
-      domain: own(self.domain),
-      path: own(self.path),
-      same_site: own(self.same_site),
-    }
-  }
-
-  /// Bytes that `write_json` produces, without producing them.
-  fn json_length(&self) -> usize {
-    let mut length = 2; // braces
-    let mut member = |present: bool, key: &str, value_length: usize| {
-      if present {
-        length += usize::from(length > 2) + key.len() + 3 + value_length;
-      }
-    };
-    member(
-      self.original_max_age.is_some(),
-      KEYS[0],
-      self.original_max_age.map_or(0, max_age_length),
-    );
-    member(
-      self.partitioned.is_some(),
-      KEYS[1],
-      self.partitioned.map_or(0, boolean_length),
-    );
-    member(
-      self.priority.is_some(),
-      KEYS[2],
-      self.priority.map_or(0, str::len),
-    );
-    member(
-      self.expires.is_some(),
-      KEYS[3],
-      self.expires.map_or(0, expires_length),
-    );
-    member(
-      self.secure.is_some(),
-      KEYS[4],
-      self.secure.map_or(0, boolean_length),
-    );
-    member(
-      self.http_only.is_some(),
-      KEYS[5],
-      self.http_only.map_or(0, boolean_length),
-    );
-    member(
-      self.domain.is_some(),
-      KEYS[6],
-      self.domain.map_or(0, str::len),
-    );
-    member(self.path.is_some(), KEYS[7], self.path.map_or(0, str::len));
-    member(
-      self.same_site.is_some(),
-      KEYS[8],
-      self.same_site.map_or(0, str::len),
-    );
-    length
+    self.map(|&text| Box::from(text))
   }
 }
 
 impl<S: AsRef<str>> CookieFields<S> {
   /// Borrows the fields, for comparing kept fields with newly read ones.
   pub fn view(&self) -> CookieFields<&str> {
-    fn text<S: AsRef<str>>(value: &Option<S>) -> Option<&str> {
-      value.as_ref().map(AsRef::as_ref)
-    }
-    CookieFields {
-      original_max_age: self.original_max_age,
-      partitioned: self.partitioned,
-      priority: text(&self.priority),
-      expires: self.expires,
-      secure: self.secure,
-      http_only: self.http_only,
-      domain: text(&self.domain),
-      path: text(&self.path),
-      same_site: text(&self.same_site),
-    }
+    self.map(AsRef::as_ref)
   }
 
   /// Appends the cookie's JSON for a session expiring at `expires_at`.
@@ -241,22 +184,8 @@ fn max_age(value: &str) -> Option<MaxAge> {
   if value == "null" {
     return Some(MaxAge::Null);
   }
-  // only the digits JavaScript writes for an integer: no fraction, exponent or "-0"
-  let ms: i64 = value.parse().ok()?;
-  (max_age_length(MaxAge::Millis(ms)) == value.len()).then_some(MaxAge::Millis(ms))
-}
-
-fn max_age_length(max_age: MaxAge) -> usize {
-  match max_age {
-    MaxAge::Null => 4,
-    MaxAge::Millis(ms) => {
-      let digits = ms
-        .unsigned_abs()
-        .checked_ilog10()
-        .map_or(1, |log| log as usize + 1);
-      digits + usize::from(ms < 0)
-    }
-  }
+  // integers only; one JavaScript would write otherwise ("-0") fails the comparison in `parse`
+  value.parse().ok().map(MaxAge::Millis)
 }
 
 fn boolean(value: &str) -> Option<bool> {
@@ -264,14 +193,6 @@ fn boolean(value: &str) -> Option<bool> {
     "true" => Some(true),
     "false" => Some(false),
     _ => None,
-  }
-}
-
-fn boolean_length(value: bool) -> usize {
-  if value {
-    4
-  } else {
-    5
   }
 }
 
@@ -288,13 +209,6 @@ fn expires(value: &str, expires_at: i64) -> Option<Expires> {
     .strip_suffix('"')
     .and_then(iso_time::parse)?;
   (instant == expires_at).then_some(Expires::AtSessionExpiry)
-}
-
-fn expires_length(expires: Expires) -> usize {
-  match expires {
-    Expires::Null => 4,
-    Expires::AtSessionExpiry => iso_time::LENGTH + 2,
-  }
 }
 
 #[cfg(test)]

@@ -96,8 +96,8 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
   era * 146_097 + day_of_era - 719_468
 }
 
-/// The inverse of [`days_from_civil`]: (year, month, day).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The inverse of [`days_from_civil`]: (year, month, day) of a day counted from 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
   let shifted = days + 719_468;
   let era = shifted.div_euclid(146_097);
   let day_of_era = shifted - era * 146_097;

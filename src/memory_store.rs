@@ -588,6 +588,13 @@ mod tests {
     MemoryStore::new(Options::default())
   }
 
+  fn bounded(max: usize) -> MemoryStore {
+    MemoryStore::new(Options {
+      max: Some(max),
+      ttl_ms: None,
+    })
+  }
+
   #[test]
   fn stores_and_assembles_session_json() {
     let s = store();
@@ -667,10 +674,7 @@ mod tests {
 
   #[test]
   fn evicts_the_least_recently_used() {
-    let s = MemoryStore::new(Options {
-      max: Some(3),
-      ttl_ms: None,
-    });
+    let s = bounded(3);
     for id in ["a", "b", "c"] {
       s.set(id, None, "{}", None, 0);
     }
@@ -801,55 +805,38 @@ mod tests {
 
   #[test]
   fn cookies_come_back_as_they_went_in() {
-    let s = store();
     let odd = r#"{"path":"/","originalMaxAge":1,"custom":{"a":[1]}}"#;
     let unusual_expiry = r#"{"expires":"2023-11-14T22:13:20Z"}"#;
-    s.set(
-      "fields",
-      Some(ISO_COOKIE),
-      r#"{"n":1}"#,
-      Some(ISO_EXPIRY),
-      0,
-    );
-    s.set("null-expiry", Some(COOKIE), "{}", None, 0);
-    s.set("odd", Some(odd), r#"{"n":2}"#, None, 0);
-    s.set(
-      "other-expiry",
-      Some(ISO_COOKIE),
-      "{}",
-      Some(ISO_EXPIRY + 1),
-      0,
-    );
-    s.set("unusual", Some(unusual_expiry), "{}", Some(ISO_EXPIRY), 0);
-    assert_eq!(
-      s.get("fields", 0).unwrap(),
-      format!(r#"{{"cookie":{ISO_COOKIE},"n":1}}"#)
-    );
-    assert_eq!(
-      s.get("null-expiry", 0).unwrap(),
-      format!(r#"{{"cookie":{COOKIE}}}"#)
-    );
-    assert_eq!(
-      s.get("odd", 0).unwrap(),
-      format!(r#"{{"cookie":{odd},"n":2}}"#)
-    );
-    assert_eq!(
-      s.get("other-expiry", 0).unwrap(),
-      format!(r#"{{"cookie":{ISO_COOKIE}}}"#)
-    );
-    assert_eq!(
-      s.get("unusual", 0).unwrap(),
-      format!(r#"{{"cookie":{unusual_expiry}}}"#)
-    );
-    let inner = s.lock();
-    let kinds: Vec<CookieRef> = ["fields", "null-expiry", "odd", "other-expiry"]
-      .iter()
-      .map(|id| inner.slots[inner.find(id).unwrap() as usize].cookie_ref())
-      .collect();
-    assert!(matches!(kinds[0], CookieRef::Shape(_)));
-    assert!(matches!(kinds[1], CookieRef::Shape(_)));
-    assert_eq!(kinds[2], CookieRef::Text(odd.len() as u32));
-    assert_eq!(kinds[3], CookieRef::Text(ISO_COOKIE.len() as u32));
+    // (cookie JSON, expiry, kept as fields)
+    let cases = [
+      (ISO_COOKIE, Some(ISO_EXPIRY), true),
+      (COOKIE, None, true),
+      (odd, None, false),
+      (ISO_COOKIE, Some(ISO_EXPIRY + 1), false),
+      (unusual_expiry, Some(ISO_EXPIRY), false),
+    ];
+    let s = store();
+    for (n, &(cookie, expiry, _)) in cases.iter().enumerate() {
+      s.set(
+        &format!("s{n}"),
+        Some(cookie),
+        &format!(r#"{{"n":{n}}}"#),
+        expiry,
+        0,
+      );
+    }
+    for (n, &(cookie, _, as_fields)) in cases.iter().enumerate() {
+      let id = format!("s{n}");
+      let expected = format!(r#"{{"cookie":{cookie},"n":{n}}}"#);
+      assert_eq!(s.get(&id, 0).unwrap(), expected);
+      let inner = s.lock();
+      let kept = inner.slots[inner.find(&id).unwrap() as usize].cookie_ref();
+      if as_fields {
+        assert!(matches!(kept, CookieRef::Shape(_)), "{cookie}");
+      } else {
+        assert_eq!(kept, CookieRef::Text(cookie.len() as u32));
+      }
+    }
   }
 
   #[test]
@@ -917,10 +904,7 @@ mod tests {
 
   #[test]
   fn merge_counts_as_a_use_and_moves_the_expiry() {
-    let s = MemoryStore::new(Options {
-      max: Some(2),
-      ttl_ms: None,
-    });
+    let s = bounded(2);
     s.set("a", None, "{}", Some(1_000), 0);
     s.set("b", None, "{}", None, 0);
     assert!(merge(&s, "a", "{}", &[], 0)); // b is now the least recently used
