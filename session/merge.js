@@ -173,9 +173,9 @@ function setOwn (target, key, value) {
 function applyChanges (storedSession, changes, removedKeys, cookie) {
   if (storedSession === null || storedSession === undefined) return null
 
-  const changedKeys = Object.keys(changes)
-  for (let i = 0; i < changedKeys.length; i++) {
-    setOwn(storedSession, changedKeys[i], changes[changedKeys[i]])
+  const keys = Object.keys(changes)
+  for (let i = 0; i < keys.length; i++) {
+    setOwn(storedSession, keys[i], changes[keys[i]])
   }
   for (let i = 0; i < removedKeys.length; i++) {
     delete storedSession[removedKeys[i]]

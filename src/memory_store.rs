@@ -4,12 +4,13 @@
 //!
 //! Each session is one 32-byte slot in a slab: a thin pointer to a single heap record holding its
 //! ID (a generated one packed into 24 bytes, see `session_key`) and its data JSON (the session
-//! without the cookie), its expiry, u32 links of the LRU list, and its cookie. A cookie as `Cookie#toJSON` writes it is kept as fields shared with the other
-//! sessions that have the same ones (see `cookie_form` and `cookie_shapes`), its expiry being the
-//! session's own, and is written back as the same JSON when the session is read; any other cookie
-//! JSON is kept as text in the record. A hash table of slot numbers finds a slot by ID. Freed
-//! slots are reused by later sessions, so churn does not grow memory. Times are epoch
-//! milliseconds passed in by the caller, which keeps this module deterministic under test.
+//! without the cookie), its expiry, u32 links of the LRU list, and its cookie. A cookie as
+//! `Cookie#toJSON` writes it is kept as fields shared with the other sessions that have the same
+//! ones (see `cookie_form` and `cookie_shapes`), its expiry being the session's own, and is written
+//! back as the same JSON when the session is read; any other cookie JSON is kept as text in the
+//! record. A hash table of slot numbers finds a slot by ID. Freed slots are chained through their
+//! links and reused by later sessions, so churn does not grow memory. Times are epoch milliseconds
+//! passed in by the caller, which keeps this module deterministic under test.
 
 use crate::cookie_form::CookieFields;
 use crate::cookie_shapes::CookieShapes;
@@ -90,7 +91,7 @@ struct Slot {
   expires_at: i64,
   /// Towards the most recently used end of the list.
   newer: u32,
-  /// Towards the least recently used end.
+  /// Towards the least recently used end; in a free slot, the next free one.
   older: u32,
   /// A packed [`CookieRef`].
   cookie: u32,
