@@ -3,7 +3,7 @@
 const assert = require('assert')
 const native = require('../native')
 const upstream = require('express-session-upstream')
-const { applyChanges, changedKeys, changedKeysInJs, mergeIntoStore, queuedIdCount, serializeById } = require('../session/merge')
+const { applyChanges, changedKeys, changedKeysInJs, mergeDataJson, mergeIntoStore, queuedIdCount, serializeById } = require('../session/merge')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // JSON.parse makes "__proto__" an own key, as a session read from a store has it
@@ -116,6 +116,28 @@ describe('merge', function () {
         const merged = applyChanges(stored, JSON.parse(changesJson), removed, cookie)
         // the same keys in the same order with the same values (the native merge keeps each value's text as written)
         assert.strictEqual(JSON.stringify(JSON.parse(store.get('s'))), JSON.stringify(merged), `${loaded} -> ${current}`)
+      }
+    })
+  })
+
+  describe('mergeDataJson', function () {
+    it('writes the data JSON the native merge writes, byte for byte', function () {
+      const store = new native.NativeMemoryStore()
+      const extra = [
+        ['{"a":1,"b":2,"c":3}', '{"b":20,"d":40,"a":10}', ['c']],
+        ['{"a":1}', '{"b":1,"c":0,"b":2,"a":3,"a":4}', []],
+        ['{"a":1}', '{"a":2,"b":3}', ['a', 'b']],
+        ['{"__proto__":1,"caf\\u00e9":1,"\\ud800":1}', '{"café":2,"__proto__":{"p":1}}', ['\ud800', 'missing']],
+        [' { "a" : [ 1 ] } ', '{ "b" : 2 }', []]
+      ]
+      const fromChanges = cases.map(([loaded, current]) => {
+        const { removed, changesJson } = changedKeys(loaded, current)
+        return [JSON.stringify({ ...data(loaded || '{}'), other: 'request' }), changesJson, removed]
+      })
+      for (const [stored, changesJson, removed] of [...extra, ...fromChanges]) {
+        store.set('s', null, stored)
+        assert.strictEqual(store.merge('s', changesJson, removed), true)
+        assert.strictEqual(mergeDataJson(stored, changesJson, removed), store.get('s'), `${stored} + ${changesJson} - ${removed}`)
       }
     })
   })

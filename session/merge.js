@@ -26,18 +26,28 @@
 //   with another's in this process (separate processes sharing a store are not coordinated).
 // - `mergeIntoStore(store, id, changes, removedKeys, cookie, callback)` is those three steps for
 //   any store with get and set, called back with (err, merged).
+// - `mergeDataJson(storedDataJson, changesJson, removedKeys)` is applyChanges on data JSON text,
+//   for storage that keeps sessions as JSON (the JavaScript MemoryStore storage, say).
 //
 // The embedded MemoryStore does the same in one native call under its lock
 // (`NativeMemoryStore#merge(id, changesJson, removedKeys, cookieJson, expiresMs)`), which
 // `changesJson` is shaped for.
 
-const native = require('../native')
-
 // changedKeys reads short texts here and hands longer ones to the native `changedKeys` (same
 // answers; the specs check that they agree): the native call's fixed cost of converting strings in
 // and arrays out outweighs its faster reading below about 512 characters of JSON in all, as both
-// call-time medians and instruction counts showed.
+// call-time medians and instruction counts showed. Without the addon every text is read here.
 const NATIVE_FROM_LENGTH = 512
+const nativeChangedKeys = loadNativeChangedKeys()
+
+function loadNativeChangedKeys () {
+  try {
+    const { changedKeys } = require('../native')
+    return typeof changedKeys === 'function' ? changedKeys : null
+  } catch (err) {
+    return null
+  }
+}
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -53,9 +63,9 @@ const CLOSE_BRACKET = 0x5d
 // not a JSON object throws.
 function changedKeys (loadedDataJson, currentDataJson) {
   const loadedLength = loadedDataJson === null || loadedDataJson === undefined ? 0 : loadedDataJson.length
-  return loadedLength + currentDataJson.length < NATIVE_FROM_LENGTH
+  return nativeChangedKeys === null || loadedLength + currentDataJson.length < NATIVE_FROM_LENGTH
     ? changedKeysInJs(loadedDataJson, currentDataJson)
-    : native.changedKeys(loadedDataJson, currentDataJson)
+    : nativeChangedKeys(loadedDataJson, currentDataJson)
 }
 
 function changedKeysInJs (loadedDataJson, currentDataJson) {
@@ -146,6 +156,34 @@ function skipWhitespace (json, at) {
 
 function isWhitespace (code) {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09
+}
+
+// The data JSON `storedDataJson` with the members of the JSON object `changesJson` set and the
+// keys `removedKeys` deleted, each value kept as the JSON text it was given in: what
+// `NativeMemoryStore#merge` does to a session's data, for storage that keeps data JSON too. A key
+// both changed and removed is removed; a key repeated in `changesJson` takes its last value.
+function mergeDataJson (storedDataJson, changesJson, removedKeys) {
+  const stored = topLevelMembers(storedDataJson)
+  const changes = topLevelMembers(changesJson)
+  const removed = new Set(removedKeys)
+  const lastChange = new Map()
+  for (let i = 0; i < changes.length; i += 3) lastChange.set(changes[i], i)
+
+  let json = '{'
+  const storedKeys = new Set()
+  for (let i = 0; i < stored.length; i += 3) {
+    const key = stored[i]
+    storedKeys.add(key)
+    if (removed.has(key)) continue
+    const change = lastChange.get(key)
+    json += (json.length === 1 ? '"' : ',"') + stored[i + 1] + '":' + (change === undefined ? stored[i + 2] : changes[change + 2])
+  }
+  for (let i = 0; i < changes.length; i += 3) {
+    const key = changes[i]
+    if (lastChange.get(key) !== i || storedKeys.has(key) || removed.has(key)) continue
+    json += (json.length === 1 ? '"' : ',"') + changes[i + 1] + '":' + changes[i + 2]
+  }
+  return json + '}'
 }
 
 // Index of the triple with key `key` in `members`, looked for first at `position`, where it
@@ -277,4 +315,4 @@ function mergeIntoStore (store, id, changes, removedKeys, cookie, callback) {
   })
 }
 
-module.exports = { applyChanges, changedKeys, changedKeysInJs, mergeIntoStore, queuedIdCount, serializeById }
+module.exports = { applyChanges, changedKeys, changedKeysInJs, mergeDataJson, mergeIntoStore, queuedIdCount, serializeById }
