@@ -129,7 +129,7 @@ function valueEnd (json, at) {
       at++
     } else if (code === COMMA && depth === 0) {
       return at
-    } else if (code !== code) { // NaN: past the end
+    } else if (Number.isNaN(code)) { // past the end
       throw new SyntaxError('unexpected end of session data')
     } else {
       at++
