@@ -15,6 +15,14 @@ export declare class NativeMemoryStore {
   get(id: string): string | null
   set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
   touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
+  /**
+   * Merges one request's changes into a live session under the store's lock: sets each
+   * top-level member of the JSON object `changesJson` in the session's data (existing keys in
+   * place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
+   * as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
+   * Throws when `changesJson` or the stored data is not a JSON object.
+   */
+  merge(id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
   destroy(id: string): void
   clear(): void
   length(): number
@@ -35,6 +43,22 @@ export declare class SessionCodec {
   unsign(signedValue: string): string | null
   /** The whole Set-Cookie value carrying the signed `id`. */
   setCookieHeader(id: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
+}
+
+/**
+ * Compares the data JSON a request loaded (null for a new session) with the data JSON it ends
+ * with; throws when either is not a JSON object.
+ */
+export declare function changedKeys(loadedDataJson: string | undefined | null, currentDataJson: string): ChangedKeys
+
+/** What a request changed in its session's data, top-level key by top-level key. */
+export interface ChangedKeys {
+  /** Keys added or whose value's JSON differs, in the current data's order. */
+  changed: Array<string>
+  /** Keys of the loaded data that the current data lacks. */
+  removed: Array<string>
+  /** The changed keys with their current values, as one JSON object (what `merge` takes). */
+  changesJson: string
 }
 
 /** The change fingerprint of a session's data JSON, an integer below 2^53. */

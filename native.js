@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
 module.exports.SessionCodec = nativeBinding.SessionCodec
+module.exports.changedKeys = nativeBinding.changedKeys
 module.exports.fingerprint = nativeBinding.fingerprint
 module.exports.generateSessionId = nativeBinding.generateSessionId
 module.exports.serializeCookie = nativeBinding.serializeCookie

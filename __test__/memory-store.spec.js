@@ -4,7 +4,9 @@ const assert = require('assert')
 const { spawnSync } = require('child_process')
 const path = require('path')
 const { Worker } = require('worker_threads')
-const { ours: session } = require('./support/app')
+const { ours: session, upstream } = require('./support/app')
+const native = require('../native')
+const { kNativeStore } = require('../session/internal')
 
 const { MemoryStore } = session
 const { storeCall: call } = require('./support/stores')
@@ -119,6 +121,119 @@ describe('MemoryStore', function () {
       await call(store, 'touch', 'a', sessionData({}, inMs(60000)))
       await sleep(60)
       assert.ok(await call(store, 'get', 'a'))
+    })
+  })
+
+  describe('compact records', function () {
+    const { Cookie } = session
+    const inAnHour = () => new Date(Date.now() + 3600000)
+    const cookies = () => [
+      new Cookie(),
+      new Cookie({ maxAge: 60000 }),
+      new Cookie({ maxAge: 60000, secure: true, sameSite: 'lax', domain: 'example.com', path: '/app', partitioned: true, priority: 'high', httpOnly: false }),
+      new Cookie({ maxAge: 1000, sameSite: true }),
+      new Cookie({ maxAge: 1000, sameSite: false, secure: false }),
+      new Cookie({ expires: new Date('9999-12-31T23:59:59.999Z') }),
+      new Cookie({ expires: new Date(8.64e15) }),
+      new Cookie({ maxAge: 1000, domain: 'bücher.example', path: '/"quoted"\\\u2028\u0001' }),
+      // cookies Cookie#toJSON would not write
+      { originalMaxAge: 1.5, expires: null },
+      { originalMaxAge: 1e21, expires: inAnHour() },
+      { originalMaxAge: '3600000', expires: inAnHour().toISOString() },
+      { httpOnly: true, originalMaxAge: 5, expires: inAnHour() },
+      { path: '/', extra: [1, 'two', { three: null }] },
+      { expires: inAnHour().getTime() },
+      { expires: inAnHour().toUTCString() },
+      { expires: inAnHour(), secure: 'yes', domain: null },
+      {}
+    ]
+
+    it('gives every cookie back as express-session\'s MemoryStore does', async function () {
+      const ours = new MemoryStore()
+      const theirs = new upstream.MemoryStore()
+      const list = cookies()
+      for (let i = 0; i < list.length; i++) {
+        const sess = { cookie: list[i], n: i, user: { name: 'ann' } }
+        await call(ours, 'set', 's' + i, sess)
+        await call(theirs, 'set', 's' + i, sess)
+      }
+      for (let i = 0; i < list.length; i++) {
+        const id = 's' + i
+        assert.strictEqual(ours.sessions[id], theirs.sessions[id], JSON.stringify(list[i]))
+        assert.deepStrictEqual(await call(ours, 'get', id), await call(theirs, 'get', id))
+      }
+    })
+
+    it('keeps the cookie through touch and expires the session with it', async function () {
+      const store = new MemoryStore()
+      const cookie = new Cookie({ maxAge: 60000, sameSite: 'strict' })
+      await call(store, 'set', 'a', { cookie, n: 1 })
+      cookie.maxAge = 40
+      await call(store, 'touch', 'a', { cookie })
+      assert.strictEqual(store.sessions.a, JSON.stringify({ cookie, n: 1 }))
+      await sleep(60)
+      assert.strictEqual(await call(store, 'get', 'a'), undefined)
+    })
+
+    it('holds a typical session in fewer bytes than its ID and JSON take', async function () {
+      const store = new MemoryStore()
+      let text = 0
+      for (let i = 0; i < 1000; i++) {
+        const id = native.generateSessionId()
+        const sess = { cookie: new Cookie({ maxAge: 3600000 }), user: { id: i, name: 'user' + i }, views: i % 17 }
+        text += id.length + JSON.stringify(sess).length
+        await call(store, 'set', id, sess)
+      }
+      const { sessions, bytes } = store.stats()
+      assert.strictEqual(sessions, 1000)
+      // a slot, the record of ID and data, and the hash table's share; the cookie is not text
+      assert.ok(bytes < text * 0.7, `${bytes} bytes for ${text} bytes of ID and JSON`)
+    })
+  })
+
+  describe('native merge', function () {
+    const cookie = sessionData().cookie
+    const cookieJson = JSON.stringify(cookie)
+
+    it('sets and removes top-level keys of a live session, keeping the others', async function () {
+      const store = new MemoryStore()
+      const storage = store[kNativeStore]
+      await call(store, 'set', 'a', sessionData({ cart: [], visits: 5, old: true, 名前: 'x' }))
+      const later = Date.now() + 60000
+      const laterCookie = { ...cookie, expires: new Date(later).toISOString() }
+      assert.strictEqual(storage.merge('a', '{"cart":["book"],"__proto__":{"p":1},"名前":"y"}', ['old'], JSON.stringify(laterCookie), later), true)
+      const stored = await call(store, 'get', 'a')
+      assert.deepStrictEqual(Object.keys(stored), ['cookie', 'cart', 'visits', '名前', '__proto__'])
+      assert.deepStrictEqual(stored.cart, ['book'])
+      assert.strictEqual(Object.getPrototypeOf(stored), Object.prototype)
+      assert.deepStrictEqual(stored.cookie, laterCookie)
+    })
+
+    it('removes keys given as any JavaScript string', async function () {
+      const store = new MemoryStore()
+      await call(store, 'set', 'a', JSON.parse('{"cookie":null,"\\ud800":1,"q\\"k":2,"\\u0001":3,"keep":4}'))
+      assert.strictEqual(store[kNativeStore].merge('a', '{}', ['\ud800', 'q"k', '\u0001'], cookieJson), true)
+      assert.deepStrictEqual(Object.keys(await call(store, 'get', 'a')), ['cookie', 'keep'])
+    })
+
+    it('never brings back a missing, destroyed or expired session', async function () {
+      const store = new MemoryStore()
+      const storage = store[kNativeStore]
+      assert.strictEqual(storage.merge('missing', '{"a":1}', [], cookieJson), false)
+      await call(store, 'set', 'destroyed', sessionData())
+      await call(store, 'destroy', 'destroyed')
+      assert.strictEqual(storage.merge('destroyed', '{"a":1}', [], cookieJson), false)
+      await call(store, 'set', 'expired', sessionData({}, inMs(10)))
+      await sleep(20)
+      assert.strictEqual(storage.merge('expired', '{"a":1}', [], cookieJson, Date.now() + 60000), false)
+      assert.strictEqual(await call(store, 'length'), 0)
+    })
+
+    it('throws on changes that are not a JSON object, leaving the session as it was', async function () {
+      const store = new MemoryStore()
+      await call(store, 'set', 'a', sessionData({ n: 1 }))
+      assert.throws(() => store[kNativeStore].merge('a', '["n"]', [], cookieJson), /malformed JSON object/)
+      assert.deepStrictEqual(await call(store, 'get', 'a'), sessionData({ n: 1 }))
     })
   })
 

@@ -1,7 +1,11 @@
 'use strict'
 
-// Resident memory per session in this package's MemoryStore and in express-session's, each filled
-// in a fresh process, then a churn phase: sessions that expire, swept, replaced by new ones.
+// Resident memory per session in this package's MemoryStore and in express-session's, each in a
+// fresh process, filled the way a server fills it: through the store's callback API, a batch of
+// sessions at a time whose callbacks all arrive before the next batch starts. Then a churn phase:
+// three rounds of sessions that expire, are dropped by `length()` (both stores discard expired
+// sessions there), and are replaced, ending with a full set of live sessions; reused memory keeps
+// the RSS per live session where it was after the first fill.
 //
 //   npm run bench:memory                 # 1,000,000 sessions
 //   SESSIONS=200000 npm run bench:memory
@@ -9,50 +13,100 @@
 const { execFileSync } = require('child_process')
 
 const count = Number(process.env.SESSIONS) || 1000000
+const batchSize = 10000
+const hour = 3600000
 
 if (process.argv[2] === 'child') {
-  child(process.argv[3])
+  child(process.argv[3]).catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
 } else {
-  console.log(`${count.toLocaleString('en')} sessions like {cookie, user: {id, name}, views}, node ${process.version}`)
-  console.log('| store | RSS per session | after 3 rounds of churn (RSS per live session) |')
-  console.log('| --- | ---: | ---: |')
+  report()
+}
+
+function report () {
+  const date = new Date().toISOString().slice(0, 10)
+  console.log(`${count.toLocaleString('en')} sessions like {cookie, user: {id, name}, views}, set in batches of ${batchSize.toLocaleString('en')}; node ${process.version}, ${date}`)
+  console.log()
+  console.log('| store | RSS per session | of which JS heap | RSS per live session after 3 rounds of churn | store\'s own count of bytes per session |')
+  console.log('| --- | ---: | ---: | ---: | ---: |')
   for (const which of ['upstream', 'ours']) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', __filename, 'child', which], { encoding: 'utf8', env: { ...process.env, SESSIONS: String(count) } })
-    const { perSession, afterChurn } = JSON.parse(out)
-    console.log(`| ${which === 'ours' ? 'express-session-rs MemoryStore' : 'express-session MemoryStore'} | ${perSession.toFixed(0)} B | ${afterChurn === null ? 'n/a (no expiry sweep)' : afterChurn.toFixed(0) + ' B'} |`)
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', __filename, 'child', which], {
+      encoding: 'utf8',
+      env: { ...process.env, SESSIONS: String(count) }
+    })
+    const { perSession, jsHeapPerSession, afterChurn, countedBytes } = JSON.parse(out)
+    const name = which === 'ours' ? 'express-session-rs MemoryStore' : 'express-session MemoryStore'
+    const counted = countedBytes === null ? 'n/a' : countedBytes.toFixed(0) + ' B'
+    console.log(`| ${name} | ${perSession.toFixed(0)} B | ${jsHeapPerSession.toFixed(0)} B | ${afterChurn.toFixed(0)} B | ${counted} |`)
   }
 }
 
-function child (which) {
+async function child (which) {
   const session = which === 'ours' ? require('..') : require('express-session-upstream')
   const store = new session.MemoryStore()
-  const rss = () => { global.gc(); global.gc(); return process.memoryUsage().rss }
-  const sessionFor = (i, expires) => ({
-    cookie: { originalMaxAge: 3600000, expires, httpOnly: true, path: '/' },
+  const usage = () => {
+    global.gc()
+    global.gc()
+    return process.memoryUsage()
+  }
+
+  const base = usage()
+  await fill(session, store, 'a', hour)
+  const full = usage()
+  const perSession = (full.rss - base.rss) / count
+  // V8's heap; for this package's store mostly the young generation, which grows to its maximum
+  // under any steady allocation (a busy server's has long done so) and stays
+  const jsHeapPerSession = (full.heapTotal - base.heapTotal) / count
+  const countedBytes = typeof store.stats === 'function' ? store.stats().bytes / count : null
+
+  for (let i = 0; i < count; i++) store.destroy(idFor('a', i))
+  for (const round of ['b', 'c', 'd']) {
+    await fill(session, store, round, 50)
+    await sleep(60)
+    await promisify((done) => store.length(done))
+  }
+  await fill(session, store, 'e', hour)
+  const afterChurn = (usage().rss - base.rss) / count
+
+  process.stdout.write(JSON.stringify({ perSession, jsHeapPerSession, afterChurn, countedBytes }))
+}
+
+// `count` sessions whose cookies live `maxAge` milliseconds, stored in batches.
+async function fill (session, store, round, maxAge) {
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize)
+    await promisify((done) => {
+      let pending = end - start
+      const stored = (err) => {
+        if (err) done(err)
+        else if (--pending === 0) done()
+      }
+      for (let i = start; i < end; i++) {
+        store.set(idFor(round, i), sessionFor(session, i, maxAge), stored)
+      }
+    })
+  }
+}
+
+function sessionFor (session, i, maxAge) {
+  return {
+    cookie: new session.Cookie({ maxAge, httpOnly: true, path: '/' }),
     user: { id: i, name: 'user' + i },
     views: i % 17
-  })
-  const idFor = (round, i) => (round + '-' + i + '-abcdefghijklmnopqrstuvwxyz0123456789').slice(0, 32)
-
-  const base = rss()
-  const later = new Date(Date.now() + 3600000).toISOString()
-  for (let i = 0; i < count; i++) store.set(idFor('a', i), sessionFor(i, later))
-  const full = rss()
-  const perSession = (full - base) / count
-  for (let i = 0; i < count; i++) store.destroy(idFor('a', i))
-
-  let afterChurn = null
-  if (which === 'ours') {
-    // the first sessions are gone; three rounds of sessions that expire, are swept, and are replaced
-    for (const round of ['b', 'c', 'd']) {
-      const soon = new Date(Date.now() + 50).toISOString()
-      for (let i = 0; i < count; i++) store.set(idFor(round, i), sessionFor(i, soon))
-      const wait = Date.now() + 60
-      while (Date.now() < wait);
-      store.length(() => {})
-    }
-    for (let i = 0; i < count; i++) store.set(idFor('e', i), sessionFor(i, later))
-    afterChurn = (rss() - base) / count
   }
-  process.stdout.write(JSON.stringify({ perSession, afterChurn }))
+}
+
+// 32 characters, the length of a generated session ID.
+function idFor (round, i) {
+  return (round + '-' + i + '-abcdefghijklmnopqrstuvwxyz0123456789').slice(0, 32)
+}
+
+function promisify (operation) {
+  return new Promise((resolve, reject) => operation((err, value) => (err ? reject(err) : resolve(value))))
+}
+
+function sleep (ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }

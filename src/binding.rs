@@ -220,6 +220,35 @@ impl NativeMemoryStore {
       .touch(&id, cookie_json.as_deref(), expires_at, now())
   }
 
+  /// Merges one request's changes into a live session under the store's lock: sets each
+  /// top-level member of the JSON object `changesJson` in the session's data (existing keys in
+  /// place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
+  /// as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
+  /// Throws when `changesJson` or the stored data is not a JSON object.
+  #[napi(catch_unwind)]
+  pub fn merge(
+    &self,
+    id: String,
+    changes_json: String,
+    removed_keys: Vec<napi::bindgen_prelude::Utf16String>,
+    cookie_json: Option<String>,
+    expires_ms: Option<f64>,
+  ) -> Result<bool> {
+    let removed: Vec<&[u16]> = removed_keys.iter().map(|key| &key[..]).collect();
+    let expires_at = expires_ms.and_then(milliseconds);
+    self
+      .store
+      .merge(
+        &id,
+        &changes_json,
+        &removed,
+        cookie_json.as_deref(),
+        expires_at,
+        now(),
+      )
+      .map_err(invalid_arg)
+  }
+
   #[napi(catch_unwind)]
   pub fn destroy(&self, id: String) {
     self.store.destroy(&id);
@@ -285,4 +314,40 @@ pub fn threadsafe_call_probe(callback: ThreadsafeFunction<u32>, count: u32) {
       callback.call(Ok(i), ThreadsafeFunctionCallMode::Blocking);
     }
   });
+}
+
+/// What a request changed in its session's data, top-level key by top-level key.
+#[napi(object)]
+pub struct ChangedKeys {
+  /// Keys added or whose value's JSON differs, in the current data's order.
+  pub changed: Vec<napi::bindgen_prelude::Utf16String>,
+  /// Keys of the loaded data that the current data lacks.
+  pub removed: Vec<napi::bindgen_prelude::Utf16String>,
+  /// The changed keys with their current values, as one JSON object (what `merge` takes).
+  pub changes_json: String,
+}
+
+/// Compares the data JSON a request loaded (null for a new session) with the data JSON it ends
+/// with; throws when either is not a JSON object.
+#[napi(catch_unwind)]
+pub fn changed_keys(
+  loaded_data_json: Option<String>,
+  current_data_json: String,
+) -> Result<ChangedKeys> {
+  use crate::json_object::key_units;
+  let changes = crate::session_merge::changed_keys(loaded_data_json.as_deref(), &current_data_json)
+    .map_err(invalid_arg)?;
+  Ok(ChangedKeys {
+    changed: changes
+      .changed
+      .iter()
+      .map(|member| key_units(member.raw_key).into())
+      .collect(),
+    removed: changes
+      .removed
+      .iter()
+      .map(|&raw_key| key_units(raw_key).into())
+      .collect(),
+    changes_json: changes.changes_json(),
+  })
 }

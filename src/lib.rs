@@ -3,10 +3,17 @@
 //! Every module but `binding` is plain Rust, free of napi types and unit-tested with `cargo test`;
 //! `binding` is the one thin layer that exposes them to JavaScript.
 
+pub mod cookie_form;
 pub mod cookie_header;
+pub mod cookie_shapes;
 pub mod fingerprint;
+pub mod iso_time;
+pub mod json_object;
 pub mod memory_store;
+pub mod record;
 pub mod session_id;
+pub mod session_key;
+pub mod session_merge;
 pub mod set_cookie;
 pub mod signature;
 

@@ -1,20 +1,29 @@
-//! Storage of the embedded MemoryStore: session JSON by session ID, with expiry, an optional bound
+//! Storage of the embedded MemoryStore: sessions by session ID, with expiry, an optional bound
 //! with least-recently-used eviction, counters, and named instances shared by every thread of the
 //! process (so `worker_threads` see one set of sessions).
 //!
-//! Each session is one slot in a slab: a single heap string holding its ID, its cookie JSON and its
-//! data JSON (the session without the cookie) back to back, its expiry, and u32 links of the LRU
-//! list. A hash table of slot numbers finds a slot by ID. Freed slots and their heap blocks are
-//! reused by later sessions, so churn does not grow memory. Times are epoch milliseconds passed in
-//! by the caller, which keeps this module deterministic under test.
+//! Each session is one 32-byte slot in a slab: a thin pointer to a single heap record holding its
+//! ID (a generated one packed into 24 bytes, see `session_key`) and its data JSON (the session
+//! without the cookie), its expiry, u32 links of the LRU list, and its cookie. A cookie as
+//! `Cookie#toJSON` writes it is kept as fields shared with the other sessions that have the same
+//! ones (see `cookie_form` and `cookie_shapes`), its expiry being the session's own, and is written
+//! back as the same JSON when the session is read; any other cookie JSON is kept as text in the
+//! record. A hash table of slot numbers finds a slot by ID. Freed slots are chained through their
+//! links and reused by later sessions, so churn does not grow memory. Times are epoch milliseconds
+//! passed in by the caller, which keeps this module deterministic under test.
 
+use crate::cookie_form::CookieFields;
+use crate::cookie_shapes::CookieShapes;
+use crate::json_object::Malformed;
+use crate::record::Record;
+use crate::session_key::SessionKey;
+use crate::session_merge;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 const NIL: u32 = u32::MAX;
-const NO_COOKIE: u32 = u32::MAX;
 /// The expiry of a session that never expires.
 pub const NEVER: i64 = i64::MAX;
 
@@ -29,7 +38,7 @@ pub struct Options {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
   pub sessions: u64,
-  /// Heap and bookkeeping bytes of the sessions held.
+  /// Heap and bookkeeping bytes of the sessions held and their shared cookie fields.
   pub bytes: u64,
   pub hits: u64,
   pub misses: u64,
@@ -37,58 +46,117 @@ pub struct Stats {
   pub evictions: u64,
 }
 
+/// How a slot holds its cookie, packed into 32 bits: a shared set of fields by number, or the
+/// length of the cookie's JSON text kept in the record, or no cookie at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CookieRef {
+  Absent,
+  Shape(u32),
+  Text(u32),
+}
+
+const TEXT_FLAG: u32 = 1 << 31;
+const ABSENT: u32 = u32::MAX;
+/// Set in `Slot::key_len` when the key is a packed ID (see `session_key`).
+const PACKED_KEY: u32 = 1 << 31;
+
+impl CookieRef {
+  fn pack(self) -> u32 {
+    match self {
+      CookieRef::Absent => ABSENT,
+      CookieRef::Shape(number) => number,
+      CookieRef::Text(length) => TEXT_FLAG | length,
+    }
+  }
+
+  fn unpack(packed: u32) -> Self {
+    match packed {
+      ABSENT => CookieRef::Absent,
+      text if text & TEXT_FLAG != 0 => CookieRef::Text(text & !TEXT_FLAG),
+      number => CookieRef::Shape(number),
+    }
+  }
+
+  fn text_length(self) -> usize {
+    match self {
+      CookieRef::Text(length) => length as usize,
+      _ => 0,
+    }
+  }
+}
+
 struct Slot {
-  /// ID, cookie JSON and data JSON, concatenated; empty while the slot is free.
-  text: Box<str>,
-  id_len: u32,
-  cookie_len: u32,
+  /// Key, cookie JSON when kept as text, and data JSON, back to back; None while the slot is free.
+  record: Option<Record>,
   expires_at: i64,
   /// Towards the most recently used end of the list.
   newer: u32,
-  /// Towards the least recently used end.
+  /// Towards the least recently used end; in a free slot, the next free one.
   older: u32,
+  /// A packed [`CookieRef`].
+  cookie: u32,
+  /// Bytes of the key, with PACKED_KEY set for a packed ID.
+  key_len: u32,
 }
 
 impl Slot {
-  fn id(&self) -> &str {
-    &self.text[..self.id_len as usize]
+  const FREE: Slot = Slot {
+    record: None,
+    expires_at: 0,
+    newer: NIL,
+    older: NIL,
+    cookie: ABSENT,
+    key_len: 0,
+  };
+
+  fn bytes(&self) -> &[u8] {
+    self.record.as_ref().map_or(&[][..], Record::bytes)
   }
 
-  fn cookie(&self) -> Option<&str> {
-    (self.cookie_len != NO_COOKIE).then(|| {
-      let start = self.id_len as usize;
-      &self.text[start..start + self.cookie_len as usize]
-    })
+  fn key_end(&self) -> usize {
+    (self.key_len & !PACKED_KEY) as usize
+  }
+
+  fn key(&self) -> SessionKey<'_> {
+    SessionKey::from_stored(
+      self.key_len & PACKED_KEY != 0,
+      &self.bytes()[..self.key_end()],
+    )
+  }
+
+  /// The cookie text and data JSON.
+  fn text(&self) -> &str {
+    // SAFETY: `Encoded::new` makes records of a key then whole `str`s, so the bytes after the
+    // key are UTF-8.
+    unsafe { std::str::from_utf8_unchecked(&self.bytes()[self.key_end()..]) }
+  }
+
+  fn cookie_ref(&self) -> CookieRef {
+    CookieRef::unpack(self.cookie)
+  }
+
+  fn cookie_text(&self) -> &str {
+    &self.text()[..self.cookie_ref().text_length()]
   }
 
   fn data(&self) -> &str {
-    let cookie_len = if self.cookie_len == NO_COOKIE {
-      0
-    } else {
-      self.cookie_len as usize
-    };
-    &self.text[self.id_len as usize + cookie_len..]
-  }
-
-  fn fill(&mut self, id: &str, cookie: Option<&str>, data: &str) {
-    let mut text = String::with_capacity(id.len() + cookie.map_or(0, str::len) + data.len());
-    text.push_str(id);
-    text.push_str(cookie.unwrap_or(""));
-    text.push_str(data);
-    self.text = text.into_boxed_str();
-    self.id_len = id.len() as u32;
-    self.cookie_len = cookie.map_or(NO_COOKIE, |c| c.len() as u32);
+    &self.text()[self.cookie_ref().text_length()..]
   }
 
   /// The whole session as JSON: the cookie first, then the data's keys.
-  fn json(&self) -> String {
+  fn json(&self, shapes: &CookieShapes) -> String {
     let data = self.data();
-    let Some(cookie) = self.cookie() else {
+    let cookie = self.cookie_ref();
+    if cookie == CookieRef::Absent {
       return data.to_owned();
-    };
-    let mut json = String::with_capacity(cookie.len() + data.len() + 11);
+    }
+    let mut json = String::with_capacity(data.len() + 128);
     json.push_str("{\"cookie\":");
-    json.push_str(cookie);
+    match cookie {
+      CookieRef::Absent => {}
+      CookieRef::Shape(number) => shapes.get(number).write_json(self.expires_at, &mut json),
+      CookieRef::Text(_) => json.push_str(self.cookie_text()),
+    }
     match data.strip_prefix('{') {
       Some(rest) if rest != "}" && !rest.is_empty() => {
         json.push(',');
@@ -100,17 +168,67 @@ impl Slot {
   }
 
   fn footprint(&self) -> u64 {
-    (self.text.len() + std::mem::size_of::<Slot>() + std::mem::size_of::<u32>()) as u64
+    let record = self.record.as_ref().map_or(0, Record::heap_size);
+    (record + std::mem::size_of::<Slot>() + std::mem::size_of::<u32>()) as u64
+  }
+}
+
+/// A session ready to go into a slot: its record and how it holds its cookie.
+struct Encoded {
+  record: Record,
+  cookie: CookieRef,
+  key_len: u32,
+}
+
+impl Encoded {
+  /// Reads the cookie's fields, if it has that form, without touching the store, so that a
+  /// session too large for a record fails before anything changes.
+  fn new(
+    id: &str,
+    cookie: Option<&str>,
+    data: &str,
+    expires_at: i64,
+    shapes: &mut CookieShapes,
+  ) -> Self {
+    let fields = cookie.and_then(|json| CookieFields::parse(json, expires_at));
+    let text = if fields.is_none() {
+      cookie.unwrap_or("")
+    } else {
+      ""
+    };
+    // JavaScript strings are far shorter than the 2 GiB this leaves a cookie's text
+    let text_length = u32::try_from(text.len())
+      .ok()
+      .filter(|length| length & TEXT_FLAG == 0)
+      .expect("cookie JSON under 2 GiB");
+    let key = SessionKey::of(id);
+    let record = Record::new(&[key.bytes(), text.as_bytes(), data.as_bytes()]);
+    let cookie = match (cookie, fields) {
+      (None, _) => CookieRef::Absent,
+      (Some(_), Some(fields)) => CookieRef::Shape(shapes.acquire(&fields)),
+      (Some(_), None) => CookieRef::Text(text_length),
+    };
+    Encoded {
+      record,
+      cookie,
+      // keys of 2 GiB and more would not fit JavaScript strings
+      key_len: key.bytes().len() as u32 | if key.is_packed() { PACKED_KEY } else { 0 },
+    }
   }
 }
 
 struct Inner {
   table: HashTable<u32>,
   slots: Vec<Slot>,
-  free: Vec<u32>,
+  /// First free slot; free slots are chained through their `older` link, so freeing takes no
+  /// memory of its own.
+  free: u32,
   newest: u32,
   oldest: u32,
   hasher: DefaultHashBuilder,
+  shapes: CookieShapes,
+  /// Footprints of the sessions held.
+  session_bytes: u64,
   stats: Stats,
 }
 
@@ -119,20 +237,23 @@ impl Inner {
     Inner {
       table: HashTable::new(),
       slots: Vec::new(),
-      free: Vec::new(),
+      free: NIL,
       newest: NIL,
       oldest: NIL,
       hasher: DefaultHashBuilder::default(),
+      shapes: CookieShapes::default(),
+      session_bytes: 0,
       stats: Stats::default(),
     }
   }
 
   fn find(&self, id: &str) -> Option<u32> {
-    let hash = self.hasher.hash_one(id);
+    let key = SessionKey::of(id);
+    let hash = self.hasher.hash_one(key);
     let slots = &self.slots;
     self
       .table
-      .find(hash, |&index| slots[index as usize].id() == id)
+      .find(hash, |&index| slots[index as usize].key() == key)
       .copied()
   }
 
@@ -172,6 +293,27 @@ impl Inner {
     }
   }
 
+  /// Puts `session` into the slot `index`, releasing what it held before.
+  fn fill(&mut self, index: u32, session: Encoded, expires_at: i64) {
+    let slot = &mut self.slots[index as usize];
+    let before = if slot.record.is_some() {
+      slot.footprint()
+    } else {
+      0
+    };
+    // a free slot's cookie is Absent
+    let old_cookie = slot.cookie_ref();
+    slot.record = Some(session.record);
+    slot.cookie = session.cookie.pack();
+    slot.key_len = session.key_len;
+    slot.expires_at = expires_at;
+    let after = slot.footprint();
+    self.session_bytes = self.session_bytes - before + after;
+    if let CookieRef::Shape(number) = old_cookie {
+      self.shapes.release(number);
+    }
+  }
+
   fn remove(&mut self, index: u32) {
     let Inner {
       table,
@@ -179,15 +321,23 @@ impl Inner {
       hasher,
       ..
     } = self;
-    let hash = hasher.hash_one(slots[index as usize].id());
+    let hash = hasher.hash_one(slots[index as usize].key());
     if let Ok(entry) = table.find_entry(hash, |&i| i == index) {
       entry.remove();
     }
     self.unlink(index);
-    let slot = &mut self.slots[index as usize];
-    self.stats.bytes -= slot.footprint();
-    slot.text = Box::from("");
-    self.free.push(index);
+    let slot = std::mem::replace(
+      &mut self.slots[index as usize],
+      Slot {
+        older: self.free,
+        ..Slot::FREE
+      },
+    );
+    self.session_bytes -= slot.footprint();
+    if let CookieRef::Shape(number) = slot.cookie_ref() {
+      self.shapes.release(number);
+    }
+    self.free = index;
   }
 
   /// The slot's index when it holds a live session; an expired one is removed on the way.
@@ -201,26 +351,18 @@ impl Inner {
     Some(index)
   }
 
-  fn insert(&mut self, id: &str, cookie: Option<&str>, data: &str, expires_at: i64) -> u32 {
-    let blank = Slot {
-      text: Box::from(""),
-      id_len: 0,
-      cookie_len: NO_COOKIE,
-      expires_at,
-      newer: NIL,
-      older: NIL,
-    };
-    let index = match self.free.pop() {
-      Some(index) => {
-        self.slots[index as usize] = blank;
-        index
-      }
-      None => {
-        self.slots.push(blank);
+  fn insert(&mut self, session: Encoded, expires_at: i64) -> u32 {
+    let index = match self.free {
+      NIL => {
+        self.slots.push(Slot::FREE);
         (self.slots.len() - 1) as u32
       }
+      free => {
+        self.free = self.slots[free as usize].older;
+        free
+      }
     };
-    self.slots[index as usize].fill(id, cookie, data);
+    self.fill(index, session, expires_at);
 
     let Inner {
       table,
@@ -228,24 +370,24 @@ impl Inner {
       hasher,
       ..
     } = self;
-    let hash = hasher.hash_one(id);
-    table.insert_unique(hash, index, |&i| hasher.hash_one(slots[i as usize].id()));
+    let hash = hasher.hash_one(slots[index as usize].key());
+    table.insert_unique(hash, index, |&i| hasher.hash_one(slots[i as usize].key()));
     self.push_newest(index);
     index
   }
 
   fn sweep(&mut self, now: i64) -> usize {
-    let expired: Vec<u32> = (0..self.slots.len() as u32)
-      .filter(|&i| {
-        let slot = &self.slots[i as usize];
-        !slot.text.is_empty() && slot.expires_at <= now
-      })
-      .collect();
-    for &index in &expired {
-      self.remove(index);
+    let mut expired = 0;
+    // removing a session moves no other, so the slots can be walked while removing
+    for index in 0..self.slots.len() as u32 {
+      let slot = &self.slots[index as usize];
+      if slot.record.is_some() && slot.expires_at <= now {
+        self.remove(index);
+        expired += 1;
+      }
     }
-    self.stats.expirations += expired.len() as u64;
-    expired.len()
+    self.stats.expirations += expired as u64;
+    expired
   }
 }
 
@@ -301,7 +443,7 @@ impl MemoryStore {
       Some(index) => {
         inner.mark_used(index);
         inner.stats.hits += 1;
-        Some(inner.slots[index as usize].json())
+        Some(inner.slots[index as usize].json(&inner.shapes))
       }
       None => {
         inner.stats.misses += 1;
@@ -315,48 +457,67 @@ impl MemoryStore {
   pub fn set(&self, id: &str, cookie: Option<&str>, data: &str, expires_at: Option<i64>, now: i64) {
     let expires_at = self.expiry(expires_at, now);
     let mut inner = self.lock();
-    match inner.find(id) {
-      Some(index) => {
-        let slot = &mut inner.slots[index as usize];
-        let before = slot.footprint();
-        slot.fill(id, cookie, data);
-        slot.expires_at = expires_at;
-        let after = slot.footprint();
-        inner.stats.bytes = inner.stats.bytes - before + after;
-        inner.mark_used(index);
-      }
-      None => {
-        let index = inner.insert(id, cookie, data, expires_at);
-        inner.stats.bytes += inner.slots[index as usize].footprint();
-        if let Some(max) = self.options.max {
-          while inner.table.len() > max && inner.oldest != NIL {
-            let oldest = inner.oldest;
-            inner.remove(oldest);
-            inner.stats.evictions += 1;
-          }
-        }
+    let session = Encoded::new(id, cookie, data, expires_at, &mut inner.shapes);
+    if let Some(index) = inner.find(id) {
+      inner.fill(index, session, expires_at);
+      inner.mark_used(index);
+      return;
+    }
+    inner.insert(session, expires_at);
+    if let Some(max) = self.options.max {
+      while inner.table.len() > max && inner.oldest != NIL {
+        let oldest = inner.oldest;
+        inner.remove(oldest);
+        inner.stats.evictions += 1;
       }
     }
   }
 
   /// Replaces the cookie and expiry of a live session, keeping its data; false when there is none.
   pub fn touch(&self, id: &str, cookie: Option<&str>, expires_at: Option<i64>, now: i64) -> bool {
+    self.rewrite(id, cookie, expires_at, now, |data| Ok(data.to_owned())) == Ok(true)
+  }
+
+  /// Merges one request's changes into a live session, all under the lock so that concurrent
+  /// merges into one session each keep the others' keys: sets each top-level member of the JSON
+  /// object `changes` in the data (in place, or appended when new), deletes the keys `removed`
+  /// (JavaScript strings as UTF-16) and replaces the cookie and expiry. False, changing nothing,
+  /// when there is no live session `id`: a merge never brings back a destroyed or expired session.
+  /// See `session_merge::apply`.
+  pub fn merge(
+    &self,
+    id: &str,
+    changes: &str,
+    removed: &[&[u16]],
+    cookie: Option<&str>,
+    expires_at: Option<i64>,
+    now: i64,
+  ) -> Result<bool, Malformed> {
+    self.rewrite(id, cookie, expires_at, now, |data| {
+      session_merge::apply(data, changes, removed)
+    })
+  }
+
+  /// Gives a live session the data `new_data` makes from its current data, and a new cookie and
+  /// expiry, and counts it as used. False when there is no live session `id`.
+  fn rewrite(
+    &self,
+    id: &str,
+    cookie: Option<&str>,
+    expires_at: Option<i64>,
+    now: i64,
+    new_data: impl FnOnce(&str) -> Result<String, Malformed>,
+  ) -> Result<bool, Malformed> {
     let expires_at = self.expiry(expires_at, now);
     let mut inner = self.lock();
-    match inner.live(id, now) {
-      Some(index) => {
-        let slot = &mut inner.slots[index as usize];
-        let before = slot.footprint();
-        let data = slot.data().to_owned();
-        slot.fill(id, cookie, &data);
-        slot.expires_at = expires_at;
-        let after = slot.footprint();
-        inner.stats.bytes = inner.stats.bytes - before + after;
-        inner.mark_used(index);
-        true
-      }
-      None => false,
-    }
+    let Some(index) = inner.live(id, now) else {
+      return Ok(false);
+    };
+    let data = new_data(inner.slots[index as usize].data())?;
+    let session = Encoded::new(id, cookie, &data, expires_at, &mut inner.shapes);
+    inner.fill(index, session, expires_at);
+    inner.mark_used(index);
+    Ok(true)
   }
 
   pub fn destroy(&self, id: &str) {
@@ -371,7 +532,7 @@ impl MemoryStore {
     let mut inner = self.lock();
     let stats = inner.stats;
     *inner = Inner::new();
-    inner.stats = Stats { bytes: 0, ..stats };
+    inner.stats = stats;
   }
 
   /// Live sessions, after removing the expired ones.
@@ -393,7 +554,7 @@ impl MemoryStore {
     let mut index = inner.oldest;
     while index != NIL {
       let slot = &inner.slots[index as usize];
-      entries.push((slot.id().to_owned(), slot.json()));
+      entries.push((slot.key().id().into_owned(), slot.json(&inner.shapes)));
       index = slot.newer;
     }
     entries
@@ -408,6 +569,7 @@ impl MemoryStore {
     let inner = self.lock();
     Stats {
       sessions: inner.table.len() as u64,
+      bytes: inner.session_bytes + inner.shapes.heap_size() as u64,
       ..inner.stats
     }
   }
@@ -425,6 +587,13 @@ mod tests {
 
   fn store() -> MemoryStore {
     MemoryStore::new(Options::default())
+  }
+
+  fn bounded(max: usize) -> MemoryStore {
+    MemoryStore::new(Options {
+      max: Some(max),
+      ttl_ms: None,
+    })
   }
 
   #[test]
@@ -506,10 +675,7 @@ mod tests {
 
   #[test]
   fn evicts_the_least_recently_used() {
-    let s = MemoryStore::new(Options {
-      max: Some(3),
-      ttl_ms: None,
-    });
+    let s = bounded(3);
     for id in ["a", "b", "c"] {
       s.set(id, None, "{}", None, 0);
     }
@@ -589,5 +755,210 @@ mod tests {
     let s = store();
     s.set("ключ", Some(COOKIE), r#"{"name":"名前"}"#, None, 0);
     assert!(s.get("ключ", 0).unwrap().contains("名前"));
+  }
+
+  const ISO_COOKIE: &str =
+    r#"{"originalMaxAge":3600000,"expires":"2023-11-14T22:13:20.123Z","httpOnly":true,"path":"/"}"#;
+  const ISO_EXPIRY: i64 = 1_700_000_000_123;
+
+  fn units(keys: &[&str]) -> Vec<Vec<u16>> {
+    keys
+      .iter()
+      .map(|key| key.encode_utf16().collect())
+      .collect()
+  }
+
+  fn merge(s: &MemoryStore, id: &str, changes: &str, removed: &[&str], now: i64) -> bool {
+    let removed = units(removed);
+    let removed: Vec<&[u16]> = removed.iter().map(Vec::as_slice).collect();
+    s.merge(
+      id,
+      changes,
+      &removed,
+      Some(ISO_COOKIE),
+      Some(ISO_EXPIRY),
+      now,
+    )
+    .unwrap()
+  }
+
+  #[test]
+  fn generated_and_other_ids_live_side_by_side() {
+    let s = store();
+    let generated = "abcdefghijklmnopqrstuvwxyz-_0123";
+    let similar = "abcdefghijklmnopqrstuvwxyz-_012=";
+    s.set(generated, None, r#"{"n":1}"#, None, 0);
+    s.set(similar, None, r#"{"n":2}"#, None, 0);
+    assert!(matches!(s.lock().slots[0].key(), SessionKey::Packed(_)));
+    assert_eq!(s.get(generated, 0).unwrap(), r#"{"n":1}"#);
+    assert_eq!(s.get(similar, 0).unwrap(), r#"{"n":2}"#);
+    let ids: Vec<String> = s.entries(0).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec![generated, similar]);
+    s.destroy(generated);
+    assert_eq!(s.get(generated, 0), None);
+    assert!(s.get(similar, 0).is_some());
+  }
+
+  #[test]
+  fn slots_stay_small() {
+    assert_eq!(std::mem::size_of::<Slot>(), 32);
+  }
+
+  #[test]
+  fn cookies_come_back_as_they_went_in() {
+    let odd = r#"{"path":"/","originalMaxAge":1,"custom":{"a":[1]}}"#;
+    let unusual_expiry = r#"{"expires":"2023-11-14T22:13:20Z"}"#;
+    // (cookie JSON, expiry, kept as fields)
+    let cases = [
+      (ISO_COOKIE, Some(ISO_EXPIRY), true),
+      (COOKIE, None, true),
+      (odd, None, false),
+      (ISO_COOKIE, Some(ISO_EXPIRY + 1), false),
+      (unusual_expiry, Some(ISO_EXPIRY), false),
+    ];
+    let s = store();
+    for (n, &(cookie, expiry, _)) in cases.iter().enumerate() {
+      s.set(
+        &format!("s{n}"),
+        Some(cookie),
+        &format!(r#"{{"n":{n}}}"#),
+        expiry,
+        0,
+      );
+    }
+    for (n, &(cookie, _, as_fields)) in cases.iter().enumerate() {
+      let id = format!("s{n}");
+      let expected = format!(r#"{{"cookie":{cookie},"n":{n}}}"#);
+      assert_eq!(s.get(&id, 0).unwrap(), expected);
+      let inner = s.lock();
+      let kept = inner.slots[inner.find(&id).unwrap() as usize].cookie_ref();
+      if as_fields {
+        assert!(matches!(kept, CookieRef::Shape(_)), "{cookie}");
+      } else {
+        assert_eq!(kept, CookieRef::Text(cookie.len() as u32));
+      }
+    }
+  }
+
+  #[test]
+  fn sessions_share_cookie_fields_until_the_last_goes() {
+    let s = store();
+    for i in 0..100 {
+      let expiry = ISO_EXPIRY + i;
+      let mut cookie = String::new();
+      CookieFields::parse(ISO_COOKIE, ISO_EXPIRY)
+        .unwrap()
+        .write_json(expiry, &mut cookie);
+      s.set(&format!("s{i}"), Some(&cookie), "{}", Some(expiry), 0);
+    }
+    assert_eq!(s.lock().shapes.len(), 1);
+    assert!(s
+      .get("s42", 0)
+      .unwrap()
+      .contains("2023-11-14T22:13:20.165Z"));
+    s.touch("s1", Some(COOKIE), None, 0);
+    assert_eq!(s.lock().shapes.len(), 2);
+    for i in 0..100 {
+      s.destroy(&format!("s{i}"));
+    }
+    assert!(s.lock().shapes.is_empty());
+    assert_eq!(s.stats().bytes, 0);
+  }
+
+  #[test]
+  fn merge_sets_removes_and_keeps_other_writes() {
+    let s = store();
+    s.set(
+      "a",
+      Some(COOKIE),
+      r#"{"cart":[],"visits":5,"old":true}"#,
+      None,
+      0,
+    );
+    assert!(merge(
+      &s,
+      "a",
+      r#"{"cart":["book"],"seen":1}"#,
+      &["old"],
+      10
+    ));
+    assert_eq!(
+      s.get("a", 10).unwrap(),
+      format!(r#"{{"cookie":{ISO_COOKIE},"cart":["book"],"visits":5,"seen":1}}"#)
+    );
+    let stats = s.stats();
+    assert_eq!((stats.sessions, stats.hits), (1, 1));
+  }
+
+  #[test]
+  fn merge_never_brings_back_a_missing_or_expired_session() {
+    let s = store();
+    assert!(!merge(&s, "missing", r#"{"a":1}"#, &[], 0));
+    s.set("expired", Some(COOKIE), r#"{"a":1}"#, Some(100), 0);
+    assert!(!merge(&s, "expired", r#"{"a":2}"#, &[], 100));
+    s.set("destroyed", Some(COOKIE), r#"{"a":1}"#, None, 0);
+    s.destroy("destroyed");
+    assert!(!merge(&s, "destroyed", r#"{"a":2}"#, &[], 0));
+    assert_eq!(s.len(0), 0);
+    assert_eq!(s.stats().expirations, 1);
+  }
+
+  #[test]
+  fn merge_counts_as_a_use_and_moves_the_expiry() {
+    let s = bounded(2);
+    s.set("a", None, "{}", Some(1_000), 0);
+    s.set("b", None, "{}", None, 0);
+    assert!(merge(&s, "a", "{}", &[], 0)); // b is now the least recently used
+    s.set("c", None, "{}", None, 0);
+    assert_eq!(s.get("b", 0), None);
+    assert!(s.get("a", ISO_EXPIRY - 1).is_some());
+  }
+
+  #[test]
+  fn a_malformed_merge_changes_nothing() {
+    let s = store();
+    s.set("a", Some(COOKIE), r#"{"n":1}"#, None, 0);
+    assert!(s.merge("a", "{oops", &[], None, Some(5), 0).is_err());
+    assert_eq!(
+      s.get("a", 10).unwrap(),
+      format!(r#"{{"cookie":{COOKIE},"n":1}}"#)
+    );
+  }
+
+  #[test]
+  fn concurrent_merges_keep_every_key() {
+    let s = Arc::new(store());
+    s.set("shared", Some(COOKIE), "{}", None, 0);
+    let threads: Vec<_> = (0..8)
+      .map(|t| {
+        let s = Arc::clone(&s);
+        std::thread::spawn(move || {
+          for i in 0..100 {
+            assert!(s
+              .merge(
+                "shared",
+                &format!(r#"{{"t{t}_{i}":{i}}}"#),
+                &[],
+                Some(COOKIE),
+                None,
+                0
+              )
+              .unwrap());
+          }
+        })
+      })
+      .collect();
+    for thread in threads {
+      thread.join().unwrap();
+    }
+    let json = s.get("shared", 0).unwrap();
+    for t in 0..8 {
+      for i in 0..100 {
+        assert!(
+          json.contains(&format!(r#""t{t}_{i}":{i}"#)),
+          "lost t{t}_{i}"
+        );
+      }
+    }
   }
 }
