@@ -14,7 +14,7 @@ const debug = require('debug')('express-session')
 const FORCE_FALLBACK = 'EXPRESS_SESSION_RS_FALLBACK'
 
 // What both cores export; an addon missing any of them (a stale build) is not used.
-const API = ['generateSessionId', 'fingerprint', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore']
+const API = ['generateSessionId', 'fingerprint', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
 
 function loadNative () {
   const binding = require('./native')

@@ -124,7 +124,8 @@ describe('MemoryStore', function () {
     })
   })
 
-  describe('compact records', function () {
+  // the native storage's record layout; the JavaScript fallback keeps each session as text
+  ;(session.native ? describe : describe.skip)('compact records (native core only)', function () {
     const { Cookie } = session
     const inAnHour = () => new Date(Date.now() + 3600000)
     const cookies = () => [
@@ -232,7 +233,7 @@ describe('MemoryStore', function () {
     it('throws on changes that are not a JSON object, leaving the session as it was', async function () {
       const store = new MemoryStore()
       await call(store, 'set', 'a', sessionData({ n: 1 }))
-      assert.throws(() => store[kNativeStore].merge('a', '["n"]', [], cookieJson), /malformed JSON object/)
+      assert.throws(() => store[kNativeStore].merge('a', '["n"]', [], cookieJson), /JSON object/)
       assert.deepStrictEqual(await call(store, 'get', 'a'), sessionData({ n: 1 }))
     })
   })

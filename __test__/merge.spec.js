@@ -3,7 +3,8 @@
 const assert = require('assert')
 const native = require('../native')
 const upstream = require('express-session-upstream')
-const { applyChanges, changedKeys, changedKeysInJs, mergeDataJson, mergeIntoStore, queuedIdCount, serializeById } = require('../session/merge')
+const { applyChanges, changedKeys, mergeIntoStore, queuedIdCount, serializeById } = require('../session/merge')
+const { changedKeysInJs, mergeDataJson } = require('../fallback/data-json')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // JSON.parse makes "__proto__" an own key, as a session read from a store has it

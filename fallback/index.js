@@ -9,3 +9,4 @@ exports.fingerprint = require('./fingerprint')
 exports.serializeCookie = require('./set-cookie')
 exports.SessionCodec = require('./session-codec')
 exports.NativeMemoryStore = require('./memory-store')
+exports.changedKeys = require('./data-json').changedKeys

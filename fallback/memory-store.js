@@ -11,6 +11,7 @@
 // with an error rather than quietly giving each thread a separate store.
 
 const { LRUCache } = require('lru-cache')
+const { mergeDataJson } = require('./data-json')
 const { optionalNumber, optionalString, requireString } = require('./arguments')
 
 const NEVER = Infinity
@@ -79,6 +80,20 @@ class FallbackMemoryStore {
     this.#cache.set(id, {
       cookie: optionalString(cookieJson, 'cookieJson'),
       data: entry.data,
+      expiresAt: this.#expiry(expiresMs, now)
+    })
+    return true
+  }
+
+  // Merges a request's changes into a live session's data (see session/merge.js); false, changing
+  // nothing, when there is none: a merge never brings a session back.
+  merge (id, changesJson, removedKeys, cookieJson, expiresMs) {
+    const now = Date.now()
+    const entry = this.#cache.get(requireString(id, 'id'))
+    if (entry === undefined || this.#expire(id, entry, now)) return false
+    this.#cache.set(id, {
+      cookie: optionalString(cookieJson, 'cookieJson'),
+      data: mergeDataJson(entry.data, requireString(changesJson, 'changesJson'), removedKeys),
       expiresAt: this.#expiry(expiresMs, now)
     })
     return true

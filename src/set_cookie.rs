@@ -1,6 +1,7 @@
 //! Set-Cookie values, serialized like the npm `cookie` package (0.7) `serialize()`: the same
 //! attribute order, validation and error messages (they reach users as `err.message`).
 
+use crate::iso_time::civil_from_days;
 use std::fmt;
 
 /// The attributes of one cookie; `None` and `false` leave an attribute out.
@@ -190,26 +191,6 @@ pub fn utc_string(epoch_ms: f64) -> Option<String> {
     seconds_of_day / 60 % 60,
     seconds_of_day % 60
   ))
-}
-
-/// Proleptic Gregorian (year, month 1-12, day 1-31) of a day count from 1970-01-01
-/// (Howard Hinnant's days-to-civil algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-  let z = days + 719_468;
-  let era = z.div_euclid(146_097);
-  let day_of_era = z.rem_euclid(146_097);
-  let year_of_era =
-    (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-  let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  let shifted_month = (5 * day_of_year + 2) / 153;
-  let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  let month = if shifted_month < 10 {
-    shifted_month + 3
-  } else {
-    shifted_month - 9
-  };
-  let year = year_of_era + era * 400 + i64::from(month <= 2);
-  (year, month, day)
 }
 
 #[cfg(test)]
