@@ -14,6 +14,7 @@ const Session = require('./session')
 const Store = require('./store')
 const util = require('util')
 const { CallbackStoreAdapter } = require('./store-adapter')
+const { changedKeys } = require('./merge')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
@@ -57,6 +58,14 @@ MemoryStore.prototype.set = function set (sessionId, session, callback) {
 
 MemoryStore.prototype.touch = function touch (sessionId, session, callback) {
   touchSession(this[kNativeStore], storageKey(sessionId), session)
+  callback && defer(callback)
+}
+
+// The optional merge method of the store contract, atomic here: under the storage's lock, the
+// `changes` (top-level keys and their new values) are written into the session as stored now, the
+// `removedKeys` deleted and the cookie replaced; a session that is no longer there stays gone.
+MemoryStore.prototype.merge = function merge (sessionId, changes, removedKeys, session, callback) {
+  mergeSession(this[kNativeStore], storageKey(sessionId), JSON.stringify(changes), removedKeys, session)
   callback && defer(callback)
 }
 
@@ -183,6 +192,7 @@ const memoryGet = MemoryStore.prototype.get
 const memorySet = MemoryStore.prototype.set
 const memoryTouch = MemoryStore.prototype.touch
 const memoryDestroy = MemoryStore.prototype.destroy
+const memoryMerge = MemoryStore.prototype.merge
 const sessionSave = Session.prototype.save
 
 // The middleware's way into this store: the native storage is called directly and answers at once,
@@ -207,23 +217,37 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
   save (view, callback) {
     const sess = view.session
     if (this.store.set !== memorySet || sess.save !== sessionSave) return super.save(view, callback)
-    answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, callback)
+    answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, undefined, callback)
   }
 
   touch (id, sess, callback) {
     if (this.store.touch !== memoryTouch) return super.touch(id, sess, callback)
-    answerSynchronously(touchSession, this.store[kNativeStore], storageKey(id), sess, undefined, callback)
+    answerSynchronously(touchSession, this.store[kNativeStore], storageKey(id), sess, undefined, undefined, callback)
+  }
+
+  merge (view, baselineJson, callback) {
+    const sess = view.session
+    if (this.store.merge !== memoryMerge) return super.merge(view, baselineJson, callback)
+    let diff
+    try {
+      diff = changedKeys(baselineJson, view.dataJson)
+    } catch (err) {
+      callback(err)
+      return
+    }
+    answerSynchronously(mergeSession, this.store[kNativeStore], storageKey(sess.id), diff.changesJson, diff.removed, sess, callback)
   }
 
   destroy (id, callback) {
     if (this.store.destroy !== memoryDestroy) return super.destroy(id, callback)
-    answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, callback)
+    answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, undefined, callback)
   }
 }
 
-function answerSynchronously (operation, storage, key, session, dataJson, callback) {
+// Runs a storage operation with up to three arguments after the key and answers at once.
+function answerSynchronously (operation, storage, key, first, second, third, callback) {
   try {
-    operation(storage, key, session, dataJson)
+    operation(storage, key, first, second, third)
   } catch (err) {
     callback(err)
     return
@@ -234,6 +258,11 @@ function answerSynchronously (operation, storage, key, session, dataJson, callba
 function writeSession (storage, key, session, dataJson) {
   const cookie = session.cookie
   storage.set(key, cookieJson(cookie), dataJson, cookieExpiry(cookie))
+}
+
+function mergeSession (storage, key, changesJson, removedKeys, session) {
+  const cookie = session.cookie
+  storage.merge(key, changesJson, removedKeys, cookieJson(cookie), cookieExpiry(cookie))
 }
 
 function touchSession (storage, key, session) {

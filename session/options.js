@@ -68,6 +68,7 @@ function readOptions (options) {
     rolling: Boolean(opts.rolling),
     saveUninitialized: Boolean(saveUninitialized),
     unsetDestroy: opts.unset === 'destroy',
+    merge: Boolean(opts.merge),
     storeImplementsTouch: typeof store.touch === 'function',
     // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
     codec: secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null,

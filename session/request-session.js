@@ -8,9 +8,11 @@ const debug = require('debug')('express-session')
 const native = require('../core')
 const Cookie = require('./cookie')
 const { isSecure } = require('./request')
+const Session = require('./session')
 const { sessionDataJson } = require('./serialize')
 const { kContext, kStandsInForDeferredAnswer, kWriteSetCookie } = require('./internal')
 
+const sessionSave = Session.prototype.save
 const writeSetCookie = Cookie[kWriteSetCookie]
 const defer = setImmediate
 
@@ -58,6 +60,10 @@ class RequestSession {
     this.originalId = undefined
     this.originalHash = undefined
     this.savedHash = undefined
+    // with the merge option: the data JSON (and session ID) that changes are counted from, as the
+    // session was loaded or last saved; undefined for a new session, which is saved whole
+    this.baselineJson = undefined
+    this.baselineId = undefined
     this.touched = false
     this.ended = false
     this.originalEnd = res.end
@@ -76,11 +82,44 @@ class RequestSession {
   inflate (stored) {
     this.settings.store.createSession(this.req, stored)
     this.originalId = this.req.sessionID
-    this.originalHash = new SessionView(this.req.session).fingerprint
+    const view = new SessionView(this.req.session)
+    this.originalHash = view.fingerprint
 
     if (!this.settings.resave) {
       this.savedHash = this.originalHash
     }
+    this.rebase(view)
+  }
+
+  // With the merge option, later changes are counted from this state of the session.
+  rebase (view) {
+    if (this.settings.merge) {
+      this.baselineJson = view.dataJson
+      this.baselineId = view.session.id
+    }
+  }
+
+  // Session#reload replaced the session with the store's copy.
+  reloaded (sess) {
+    this.rebase(new SessionView(sess))
+  }
+
+  // Whether saving `sess` merges its changes rather than writing it whole: with the merge option,
+  // for the session the request loaded (not a new or regenerated one), saved the usual way.
+  savesByMerging (sess) {
+    return this.baselineJson !== undefined && sess.id === this.baselineId && sess.save === sessionSave
+  }
+
+  // Session#save from application code, with the merge option.
+  saveByMerging (sess, callback) {
+    const view = new SessionView(sess)
+    const baselineJson = this.baselineJson
+    this.savedHash = view.fingerprint
+    this.rebase(view)
+    this.settings.adapter.merge(view, baselineJson, function onMerged (err, note) {
+      if (note === kStandsInForDeferredAnswer) defer(callback, err)
+      else callback(err)
+    })
   }
 
   load () {
@@ -257,7 +296,9 @@ class RequestSession {
 
     debug('%s %s', action, this.req.sessionID)
     const adapter = this.settings.adapter
-    if (action === SAVE) {
+    if (action === SAVE && this.savesByMerging(view.session)) {
+      adapter.merge(view, this.baselineJson, onStored)
+    } else if (action === SAVE) {
       adapter.save(view, onStored)
     } else if (action === TOUCH) {
       adapter.touch(this.req.sessionID, this.req.session, onStored)

@@ -43,6 +43,10 @@ defineMethod(Session.prototype, 'resetMaxAge', function resetMaxAge () {
 
 defineMethod(Session.prototype, 'save', function save (fn) {
   const context = this[kReq][kContext]
+  if (context !== undefined && context.savesByMerging(this)) {
+    context.saveByMerging(this, fn || noop)
+    return this
+  }
   if (context !== undefined) {
     // the middleware must not save again what the application just saved
     context.markSaved(this)
@@ -60,6 +64,8 @@ defineMethod(Session.prototype, 'reload', function reload (fn) {
     if (err) return fn(err)
     if (!sess) return fn(new Error('failed to load session'))
     store.createSession(req, sess)
+    // with the merge option, the reloaded state is what later changes are counted from
+    if (req[kContext] !== undefined) req[kContext].reloaded(req.session)
     fn()
   })
 

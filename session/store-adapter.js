@@ -7,8 +7,14 @@
 //
 // A store can offer a faster adapter of its own through `store[kAdapter]()` (the embedded
 // MemoryStore does, answering synchronously); every other store gets CallbackStoreAdapter.
+//
+// With the `merge` option, a session that was loaded from the store is saved by merging only the
+// top-level keys the request changed or removed into the store's current copy (session/merge.js):
+// through the store's own `merge(sid, changes, removedKeys, session, callback)` when it has one,
+// else by reading, applying and writing back, one merge per session ID at a time in this process.
 
 const debug = require('debug')('express-session')
+const { changedKeys, mergeIntoStore } = require('./merge')
 const { kAdapter } = require('./internal')
 
 class CallbackStoreAdapter {
@@ -38,6 +44,26 @@ class CallbackStoreAdapter {
     const store = this.store
     callOnce('destroy', function destroy (answer) { store.destroy(id, answer) }, callback)
   }
+
+  // Merges what changed since `baselineJson` (the data JSON the request loaded or last saved).
+  merge (view, baselineJson, callback) {
+    const sess = view.session
+    const id = sess.id
+    const diff = changedKeys(baselineJson, view.dataJson)
+    const changes = JSON.parse(diff.changesJson)
+    const store = this.store
+
+    if (typeof store.merge === 'function') {
+      callOnce('merge', function merge (answer) { store.merge(id, changes, diff.removed, sess, answer) }, callback)
+      return
+    }
+
+    // read, apply, write back: one merge per session ID at a time in this process
+    mergeIntoStore(new GuardedStore(store), id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {
+      if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
+      callback(err)
+    })
+  }
 }
 
 // Runs `operation(answer)` and passes the first answer on to `callback`. An exception thrown after
@@ -61,6 +87,23 @@ function callOnce (method, operation, callback) {
     if (answered) throw err
     answered = true
     callback(err)
+  }
+}
+
+// A store's get and set with the same guards, for code that calls them as a store's.
+class GuardedStore {
+  constructor (store) {
+    this.store = store
+  }
+
+  get (id, callback) {
+    const store = this.store
+    callOnce('get', function get (answer) { store.get(id, answer) }, callback)
+  }
+
+  set (id, sess, callback) {
+    const store = this.store
+    callOnce('set', function set (answer) { store.set(id, sess, answer) }, callback)
   }
 }
 
