@@ -1,37 +1,82 @@
 'use strict'
 
-// Session overhead, side by side: the same Express app bare, with express-session, with this
-// package and with this package on its JavaScript fallback core (EXPRESS_SESSION_RS_FALLBACK=1),
-// each in its own process, driven by autocannon. Runs are interleaved and repeated.
+// Session overhead, side by side. The same app, bare and with each session package, each server in
+// a process of its own, is driven by autocannon; the server's CPU time per request is read from
+// process.cpuUsage() around the measured run. Every configuration is measured once per round, rounds
+// are interleaved, and each figure is the median over rounds with its spread (max - min).
 //
-//   npm run bench                      # defaults: 3 rounds of 4 s per server and route
+//   npm run bench                          # 3 rounds of 4 s per configuration (about 12 minutes)
 //   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=16 npm run bench
+//   BENCH_ONLY=express4/memory npm run bench   # a subset: framework/store prefixes, comma-separated
+//   BENCH_NODE=/path/to/node npm run bench     # servers on another Node (scripts/node-lines.sh --path 24)
 //
-// For each route it prints requests/s, p50/p99 latency and the server's CPU time per request
-// (process.cpuUsage() around the measured run), then the session overhead over bare Express and
-// the ratio of this package's overhead to express-session's. Results also go to bench/results/.
+// Rows: Express 4 with the embedded MemoryStore, an asynchronous JS store, and connect-redis on a
+// redis-server this script starts on a free loopback port (skipped, saying so, where redis-server is
+// not installed); this package on its JavaScript fallback core; this package with `merge: true`;
+// and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
+// "Overhead" is CPU per request minus bare Express's (same framework, same round); "ratio" divides
+// this package's overhead by express-session's. Raw samples go to bench/results/.
 
 const autocannon = require('autocannon')
-const { fork } = require('child_process')
+const { execFileSync, fork, spawn } = require('child_process')
 const fs = require('fs')
 const http = require('http')
+const net = require('net')
+const os = require('os')
 const path = require('path')
 
 const rounds = Number(process.env.BENCH_ROUNDS) || 3
 const seconds = Number(process.env.BENCH_SECONDS) || 4
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
-const impls = ['bare', 'upstream', 'ours', 'fallback']
-const labels = { bare: 'bare Express', upstream: 'express-session', ours: 'express-session-rs', fallback: 'express-session-rs (JS fallback)' }
-const routes = [['/new', 'memory'], ['/read', 'memory'], ['/write', 'memory'], ['/new', 'async'], ['/read', 'async'], ['/write', 'async']]
+const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null
+const serverNode = process.env.BENCH_NODE || process.execPath
+const routes = ['/new', '/read', '/write']
 
-// The fallback row is this package's server with the fallback core forced; every other server
-// runs without the variable, whatever the environment of this script.
-function start (impl, storeKind) {
+const labels = {
+  bare: 'bare',
+  upstream: 'express-session',
+  ours: 'express-session-rs',
+  fallback: 'express-session-rs, JS fallback',
+  merge: 'express-session-rs, merge: true'
+}
+
+// Every configuration measured in a round: [framework, store, variant].
+function configurations (haveRedis) {
+  const list = []
+  for (const [framework, stores, extras] of [
+    ['express4', ['memory', 'async', 'redis'], { memory: ['fallback', 'merge'], redis: ['merge'] }],
+    ['express5', ['memory'], {}]
+  ]) {
+    for (const store of stores) {
+      if (store === 'redis' && !haveRedis) continue
+      for (const variant of ['bare', 'upstream', 'ours', ...(extras[store] || [])]) {
+        // bare Express has no store: measured once per framework, under 'memory'
+        if (variant === 'bare' && store !== 'memory') continue
+        if (only && !only.some((prefix) => `${framework}/${store}/${variant}`.startsWith(prefix))) continue
+        list.push({ framework, store, variant })
+      }
+    }
+  }
+  return list
+}
+
+function start (config) {
   const env = { ...process.env }
   delete env.EXPRESS_SESSION_RS_FALLBACK
-  if (impl === 'fallback') env.EXPRESS_SESSION_RS_FALLBACK = '1'
-  const child = fork(path.join(__dirname, 'server.js'), [impl === 'fallback' ? 'ours' : impl, storeKind], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  return new Promise((resolve) => child.once('message', ({ port }) => resolve({ child, port })))
+  if (config.variant === 'fallback') env.EXPRESS_SESSION_RS_FALLBACK = '1'
+  const serverConfig = {
+    impl: config.variant === 'bare' || config.variant === 'upstream' ? config.variant : 'ours',
+    framework: config.framework,
+    store: config.store,
+    merge: config.variant === 'merge'
+  }
+  const child = fork(path.join(__dirname, 'server.js'), [JSON.stringify(serverConfig)], {
+    env, execPath: serverNode, stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  })
+  return new Promise((resolve, reject) => {
+    child.once('message', ({ port }) => resolve({ child, port }))
+    child.once('exit', (code) => reject(new Error(`server ${JSON.stringify(serverConfig)} exited with ${code}`)))
+  })
 }
 
 function cpuOf (child) {
@@ -51,67 +96,116 @@ function sessionCookie (port) {
   })
 }
 
-async function measure (impl, route, storeKind) {
-  const { child, port } = await start(impl, storeKind)
-  const cookie = await sessionCookie(port)
-  const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
-  await autocannon({ ...options, duration: 1 }) // warm up the JIT
-  const before = await cpuOf(child)
-  const result = await autocannon({ ...options, duration: seconds })
-  const after = await cpuOf(child)
-  child.kill()
-  if (result.non2xx || result.errors) throw new Error(`${impl} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    cpuPerRequest: (after - before) / result.requests.total
+async function measure (config, route) {
+  const { child, port } = await start(config)
+  try {
+    const cookie = await sessionCookie(port)
+    const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
+    await autocannon({ ...options, duration: 1 }) // warm up the JIT
+    const before = await cpuOf(child)
+    const result = await autocannon({ ...options, duration: seconds })
+    const after = await cpuOf(child)
+    if (result.non2xx || result.errors) throw new Error(`${JSON.stringify(config)} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu: (after - before) / result.requests.total }
+  } finally {
+    child.removeAllListeners('exit')
+    child.kill()
   }
+}
+
+// redis-server on a free loopback port, without persistence; null where it is not installed.
+async function startRedis () {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' })
+  } catch {
+    console.error('bench: redis-server is not installed; the connect-redis rows are skipped (apt-get install redis-server)')
+    return null
+  }
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)) })
+  })
+  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => net.connect(port, '127.0.0.1').on('connect', function () { this.end(); resolve(true) }).on('error', () => resolve(false)))
+    if (up) return { child, url: `redis://127.0.0.1:${port}` }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill()
+  throw new Error('redis-server did not start')
 }
 
 const median = (values) => { const s = [...values].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
 const spread = (values) => Math.max(...values) - Math.min(...values)
+const fixed = (n, digits = 1) => n.toFixed(digits)
 
 async function main () {
-  const samples = {}
-  for (let round = 1; round <= rounds; round++) {
-    for (const [route, storeKind] of routes) {
-      for (const impl of impls) {
-        if (impl === 'bare' && storeKind === 'async') continue
-        const key = `${route} ${storeKind}`
-        const sample = await measure(impl, route, storeKind)
-        ;((samples[key] = samples[key] || {})[impl] = samples[key][impl] || []).push(sample)
-        process.stderr.write(`round ${round} ${key} ${labels[impl]}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuPerRequest.toFixed(1)} µs CPU/req\n`)
+  const redis = await startRedis()
+  if (redis) process.env.BENCH_REDIS_URL = redis.url
+  const configs = configurations(redis !== null)
+  const samples = {} // `${framework} ${store} ${variant} ${route}` -> [{ rps, p50, p99, cpu }] by round
+
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const route of routes) {
+        for (const config of configs) {
+          const key = `${config.framework} ${config.store} ${config.variant} ${route}`
+          const sample = await measure(config, route)
+          ;(samples[key] = samples[key] || []).push(sample)
+          process.stderr.write(`round ${round + 1}/${rounds} ${key}: ${fixed(sample.rps, 0)} req/s, ${fixed(sample.cpu)} µs CPU/req\n`)
+        }
       }
     }
+  } finally {
+    if (redis) redis.child.kill()
   }
 
+  const serverVersion = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim()
+  const cpus = os.cpus()
   const lines = [
-    `${rounds} rounds × ${seconds} s, ${connections} connections, node ${process.version}, ${require('os').cpus().length} cores`,
+    `${new Date().toISOString().slice(0, 10)}, node ${serverVersion}, ${cpus[0].model.trim()} × ${cpus.length}, ` +
+      `${rounds} rounds × ${seconds} s, ${connections} connections; median (spread) over rounds`,
     '',
-    '| route | store | server | req/s | p50 ms | p99 ms | CPU µs/req (median ± spread) | overhead µs | this / upstream |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'
+    '| framework | store | route | server | req/s | p99 ms | CPU µs/req | overhead µs | ratio |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |'
   ]
-  const summary = {}
-  for (const [key, byImpl] of Object.entries(samples)) {
-    const [route, storeKind] = key.split(' ')
-    const cpu = (impl) => median(byImpl[impl].map((s) => s.cpuPerRequest))
-    const bare = median(samples[`${route} memory`].bare.map((s) => s.cpuPerRequest))
-    const overhead = { upstream: cpu('upstream') - bare, ours: cpu('ours') - bare, fallback: cpu('fallback') - bare }
-    summary[key] = { bare, ...overhead, ratio: overhead.ours / overhead.upstream, fallbackRatio: overhead.fallback / overhead.upstream }
-    for (const impl of impls) {
-      if (!byImpl[impl]) continue
-      const list = byImpl[impl]
-      const ratio = impl === 'ours' || impl === 'fallback' ? (overhead[impl] / overhead.upstream).toFixed(2) : ''
-      lines.push(`| ${route} | ${storeKind} | ${labels[impl]} | ${median(list.map((s) => s.rps)).toFixed(0)} | ${median(list.map((s) => s.p50))} | ${median(list.map((s) => s.p99))} | ${cpu(impl).toFixed(1)} ± ${spread(list.map((s) => s.cpuPerRequest)).toFixed(1)} | ${impl === 'bare' ? '' : overhead[impl].toFixed(1)} | ${ratio} |`)
+  const summary = []
+  for (const config of configs) {
+    for (const route of routes) {
+      const list = samples[`${config.framework} ${config.store} ${config.variant} ${route}`]
+      const bare = samples[`${config.framework} memory bare ${route}`]
+      const upstream = samples[`${config.framework} ${config.store} upstream ${route}`]
+      const cpu = list.map((s) => s.cpu)
+      const row = { ...config, route, rps: median(list.map((s) => s.rps)), p99: median(list.map((s) => s.p99)), cpu: median(cpu), cpuSpread: spread(cpu) }
+      let overheadText = ''
+      let ratioText = ''
+      if (config.variant !== 'bare' && bare) {
+        // per round: this server's CPU minus bare Express's measured in the same round
+        const overheads = list.map((s, i) => s.cpu - bare[i].cpu)
+        row.overhead = median(overheads)
+        row.overheadSpread = spread(overheads)
+        overheadText = `${fixed(row.overhead)} (${fixed(row.overheadSpread)})`
+        if (config.variant !== 'upstream' && upstream) {
+          const upstreamOverhead = median(upstream.map((s, i) => s.cpu - bare[i].cpu))
+          const ratios = list.map((s, i) => (s.cpu - bare[i].cpu) / (upstream[i].cpu - bare[i].cpu))
+          row.ratio = row.overhead / upstreamOverhead
+          row.ratioRange = [Math.min(...ratios), Math.max(...ratios)]
+          ratioText = `${fixed(row.ratio, 2)} (${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)})`
+        }
+      }
+      summary.push(row)
+      lines.push(`| ${config.framework} | ${config.store} | ${route} | ${labels[config.variant]} | ${fixed(row.rps, 0)} | ${row.p99} | ${fixed(row.cpu)} (${fixed(row.cpuSpread)}) | ${overheadText} | ${ratioText} |`)
     }
   }
 
   console.log(lines.join('\n'))
+  console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios)')
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true })
   const file = path.join(__dirname, 'results', `run-${Date.now()}.json`)
-  fs.writeFileSync(file, JSON.stringify({ rounds, seconds, connections, summary, samples }, null, 2))
-  console.log(`\nraw samples: ${path.relative(process.cwd(), file)}`)
+  fs.writeFileSync(file, JSON.stringify({ node: serverVersion, cpu: cpus[0].model, rounds, seconds, connections, summary, samples }, null, 2))
+  console.log(`raw samples: ${path.relative(process.cwd(), file)}`)
 }
 
-main().catch((err) => { console.error(err); process.exit(1) })
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

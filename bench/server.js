@@ -1,55 +1,82 @@
 'use strict'
 
-// One benchmark server, run as a child of run.js: `node server.js <bare|upstream|ours> <memory|async>`.
-// It reports its port over IPC and answers 'cpu' messages with process.cpuUsage().
+// One benchmark server, run as a child of run.js with its configuration as JSON in argv[2]:
+//   { impl: 'bare' | 'upstream' | 'ours', framework: 'express4' | 'express5',
+//     store: 'memory' | 'async' | 'redis', merge: boolean }
+// (the fallback core is chosen by run.js through EXPRESS_SESSION_RS_FALLBACK). It reports its port
+// over IPC and answers 'cpu' messages with process.cpuUsage().
 
-const express = require('express')
-const util = require('util')
+const { requireWithExpressSession } = require('../__test__/support/with-express-session')
 
-const [impl, storeKind] = process.argv.slice(2)
+const config = JSON.parse(process.argv[2])
+const express = require(config.framework === 'express5' ? 'express5' : 'express')
 
 // A JS store answering on a later turn of the event loop, as a networked store would.
 function asyncStore (session) {
-  function AsyncMapStore () {
-    session.Store.call(this)
-    this.sessions = new Map()
+  class AsyncMapStore extends session.Store {
+    constructor () {
+      super()
+      this.sessions = new Map()
+    }
+
+    get (sid, cb) {
+      setImmediate(() => { const json = this.sessions.get(sid); cb(null, json === undefined ? null : JSON.parse(json)) })
+    }
+
+    set (sid, sess, cb) {
+      const json = JSON.stringify(sess)
+      setImmediate(() => { this.sessions.set(sid, json); cb() })
+    }
+
+    touch (sid, sess, cb) { setImmediate(cb) }
+    destroy (sid, cb) { setImmediate(() => { this.sessions.delete(sid); cb() }) }
   }
-  util.inherits(AsyncMapStore, session.Store)
-  AsyncMapStore.prototype.get = function (sid, cb) {
-    setImmediate(() => { const json = this.sessions.get(sid); cb(null, json === undefined ? null : JSON.parse(json)) })
-  }
-  AsyncMapStore.prototype.set = function (sid, sess, cb) {
-    const json = JSON.stringify(sess)
-    setImmediate(() => { this.sessions.set(sid, json); cb() })
-  }
-  AsyncMapStore.prototype.touch = function (sid, sess, cb) { setImmediate(cb) }
-  AsyncMapStore.prototype.destroy = function (sid, cb) { setImmediate(() => { this.sessions.delete(sid); cb() }) }
   return new AsyncMapStore()
 }
 
-const app = express()
-
-if (impl !== 'bare') {
-  const session = impl === 'upstream' ? require('express-session-upstream') : require('..')
-  const store = storeKind === 'async' ? asyncStore(session) : new session.MemoryStore()
-  app.use(session({ secret: 'bench secret', resave: false, saveUninitialized: true, store }))
+// connect-redis over a client of the redis-server run.js started; its Store base class is the one
+// of the package under test, as in an app that uses that package.
+async function redisStore (session) {
+  const { createClient } = require('redis')
+  const client = createClient({ url: process.env.BENCH_REDIS_URL })
+  await client.connect()
+  const { RedisStore } = requireWithExpressSession('connect-redis', session)
+  return new RedisStore({ client, prefix: 'bench:' + process.pid + ':' })
 }
 
-app.get('/setup', (req, res) => {
-  if (req.session) {
-    req.session.user = { id: 12345, name: 'user12345' }
-    req.session.views = 0
-  }
-  res.end('ready')
-})
-app.get('/new', (req, res) => res.end('new'))
-app.get('/read', (req, res) => res.end(req.session ? 'hello ' + req.session.user.name : 'hello'))
-app.get('/write', (req, res) => {
-  if (req.session) req.session.views++
-  res.end('written')
-})
+async function main () {
+  const app = express()
 
-const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
+  if (config.impl !== 'bare') {
+    const session = config.impl === 'upstream' ? require('express-session-upstream') : require('..')
+    const store = config.store === 'async'
+      ? asyncStore(session)
+      : config.store === 'redis' ? await redisStore(session) : new session.MemoryStore()
+    app.use(session({ secret: 'bench secret', resave: false, saveUninitialized: true, store, merge: config.merge }))
+  }
+
+  app.get('/setup', (req, res) => {
+    if (req.session) {
+      req.session.user = { id: 12345, name: 'user12345' }
+      req.session.views = 0
+    }
+    res.end('ready')
+  })
+  app.get('/new', (req, res) => res.end('new'))
+  app.get('/read', (req, res) => res.end(req.session ? 'hello ' + req.session.user.name : 'hello'))
+  app.get('/write', (req, res) => {
+    if (req.session) req.session.views++
+    res.end('written')
+  })
+
+  const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
+}
+
 process.on('message', (message) => {
   if (message === 'cpu') process.send({ cpu: process.cpuUsage() })
+})
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
 })

@@ -3,12 +3,12 @@
 // Shared by the ecosystem specs: servers found through the environment, request helpers, and a way
 // to load a store package against express-session itself instead of this package.
 
-const Module = require('module')
 const request = require('supertest')
 
 const session = require('../..')
 const upstream = require('express-session-upstream')
 const { storeCall } = require('../support/stores')
+const { requireWithExpressSession } = require('../support/with-express-session')
 
 // The URL of a server a spec needs. Without it the spec fails in CI (where .ci/run starts the
 // servers with scripts/services.sh) and is skipped elsewhere, saying why.
@@ -45,25 +45,6 @@ function countCalls (store) {
   }
   calls.reset = () => { for (const method of Object.keys(calls)) if (method !== 'reset') calls[method] = 0 }
   return calls
-}
-
-// A fresh copy of module `id` whose `require('express-session')` gets `impl`: connect-redis takes
-// its Store base class that way, so this is how an app still on express-session gets its RedisStore.
-function requireWithExpressSession (id, impl) {
-  const file = require.resolve(id)
-  const cached = require.cache[file]
-  const load = Module._load
-  delete require.cache[file]
-  Module._load = function (name, ...rest) {
-    return name === 'express-session' ? impl : load.call(this, name, ...rest)
-  }
-  try {
-    return require(file)
-  } finally {
-    Module._load = load
-    if (cached) require.cache[file] = cached
-    else delete require.cache[file]
-  }
 }
 
 // The Set-Cookie line for `name` split into its pair and lower-cased attributes, or undefined.
