@@ -1,7 +1,7 @@
 'use strict'
 
 // The core every other module calls for cookie parsing, signing, session IDs, Set-Cookie values,
-// change fingerprints and the MemoryStore's storage. It is chosen once, when the package loads:
+// session data diffs and the MemoryStore's storage. It is chosen once, when the package loads:
 // the Rust addon through ./native (the loader napi-rs generates, which finds the binary of this
 // platform) when it loads, otherwise the JavaScript fallback in ./fallback, which behaves the same
 // with one exception: MemoryStores cannot be shared between worker threads by `name`.
@@ -14,7 +14,7 @@ const debug = require('debug')('express-session')
 const FORCE_FALLBACK = 'EXPRESS_SESSION_RS_FALLBACK'
 
 // What both cores export; an addon missing any of them (a stale build) is not used.
-const API = ['generateSessionId', 'fingerprint', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
+const API = ['generateSessionId', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
 
 function loadNative () {
   const binding = require('./native')

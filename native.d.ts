@@ -61,9 +61,6 @@ export interface ChangedKeys {
   changesJson: string
 }
 
-/** The change fingerprint of a session's data JSON, an integer below 2^53. */
-export declare function fingerprint(dataJson: string): number
-
 /** A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters. */
 export declare function generateSessionId(): string
 

@@ -838,6 +838,5 @@ module.exports = nativeBinding
 module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
 module.exports.SessionCodec = nativeBinding.SessionCodec
 module.exports.changedKeys = nativeBinding.changedKeys
-module.exports.fingerprint = nativeBinding.fingerprint
 module.exports.generateSessionId = nativeBinding.generateSessionId
 module.exports.serializeCookie = nativeBinding.serializeCookie

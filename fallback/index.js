@@ -5,7 +5,6 @@
 // `cookie` and `cookie-signature`, and on `lru-cache` for the bounded MemoryStore.
 
 exports.generateSessionId = require('./session-id')
-exports.fingerprint = require('./fingerprint')
 exports.serializeCookie = require('./set-cookie')
 exports.SessionCodec = require('./session-codec')
 exports.NativeMemoryStore = require('./memory-store')

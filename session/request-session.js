@@ -5,7 +5,6 @@
 // it, and ends the response once the store has answered.
 
 const debug = require('debug')('express-session')
-const native = require('../core')
 const Cookie = require('./cookie')
 const { isSecure } = require('./request')
 const Session = require('./session')
@@ -21,29 +20,18 @@ const DESTROY = 'destroy'
 const SAVE = 'save'
 const TOUCH = 'touch'
 
-// The fingerprint of a session with no data besides its cookie, the state of every new session.
-const EMPTY_DATA_FINGERPRINT = native.fingerprint('{}')
-
 // One look at a session where a decision is taken: its data (everything but the cookie) is
-// serialized and fingerprinted at most once, however many predicates ask, and only if one does.
+// serialized at most once, however many predicates ask, and only if one does. Whether a session
+// changed is told by comparing that JSON with the JSON it had when loaded or saved.
 class SessionView {
   constructor (sess) {
     this.session = sess
     this.json = undefined
-    this.hash = undefined
   }
 
   get dataJson () {
     if (this.json === undefined) this.json = sessionDataJson(this.session)
     return this.json
-  }
-
-  get fingerprint () {
-    if (this.hash === undefined) {
-      const json = this.dataJson
-      this.hash = json === '{}' ? EMPTY_DATA_FINGERPRINT : native.fingerprint(json)
-    }
-    return this.hash
   }
 }
 
@@ -56,10 +44,10 @@ class RequestSession {
     this.codec = codec
     // the verified ID the request's cookie carried, if any
     this.cookieId = cookieId
-    // the session's ID and data fingerprint as loaded or generated, and as last saved
+    // the session's ID and data JSON as loaded or generated, and the data JSON last saved
     this.originalId = undefined
-    this.originalHash = undefined
-    this.savedHash = undefined
+    this.originalJson = undefined
+    this.savedJson = undefined
     // with the merge option: the data JSON (and session ID) that changes are counted from, as the
     // session was loaded or last saved; undefined for a new session, which is saved whole
     this.baselineJson = undefined
@@ -76,17 +64,17 @@ class RequestSession {
   generate () {
     this.settings.store.generate(this.req)
     this.originalId = this.req.sessionID
-    this.originalHash = new SessionView(this.req.session).fingerprint
+    this.originalJson = new SessionView(this.req.session).dataJson
   }
 
   inflate (stored) {
     this.settings.store.createSession(this.req, stored)
     this.originalId = this.req.sessionID
     const view = new SessionView(this.req.session)
-    this.originalHash = view.fingerprint
+    this.originalJson = view.dataJson
 
     if (!this.settings.resave) {
-      this.savedHash = this.originalHash
+      this.savedJson = this.originalJson
     }
     this.rebase(view)
   }
@@ -114,7 +102,7 @@ class RequestSession {
   saveByMerging (sess, callback) {
     const view = new SessionView(sess)
     const baselineJson = this.baselineJson
-    this.savedHash = view.fingerprint
+    this.savedJson = view.dataJson
     this.rebase(view)
     this.settings.adapter.merge(view, baselineJson, function onMerged (err, note) {
       if (note === kStandsInForDeferredAnswer) defer(callback, err)
@@ -157,7 +145,7 @@ class RequestSession {
   // Called by Session#save from application code: what was saved must not be saved again. Once
   // the response is ending the middleware's own save needs no such record.
   markSaved (sess) {
-    if (!this.ended) this.savedHash = new SessionView(sess).fingerprint
+    if (!this.ended) this.savedJson = new SessionView(sess).dataJson
   }
 
   // The predicates, over one view of the session.
@@ -169,11 +157,11 @@ class RequestSession {
   }
 
   isModified (view) {
-    return this.originalId !== view.session.id || this.originalHash !== view.fingerprint
+    return this.originalId !== view.session.id || this.originalJson !== view.dataJson
   }
 
   isSaved (view) {
-    return this.originalId === view.session.id && this.savedHash === view.fingerprint
+    return this.originalId === view.session.id && this.savedJson === view.dataJson
   }
 
   isNewSession () {
@@ -186,7 +174,7 @@ class RequestSession {
 
   shouldSave (view) {
     // an uninitialized new session is saved only once modified; everything else once unsaved
-    return !this.settings.saveUninitialized && this.savedHash === undefined && this.isNewSession()
+    return !this.settings.saveUninitialized && this.savedJson === undefined && this.isNewSession()
       ? this.isModified(view)
       : !this.isSaved(view)
   }

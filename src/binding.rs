@@ -4,7 +4,7 @@
 
 use crate::memory_store::{MemoryStore, Options, Stats};
 use crate::set_cookie::{self, CookieAttributes};
-use crate::{cookie_header, fingerprint, session_id, signature};
+use crate::{cookie_header, session_id, signature};
 use napi::bindgen_prelude::Buffer;
 #[cfg(feature = "bench-probes")]
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -24,11 +24,6 @@ pub fn generate_session_id() -> Result<String> {
   })
 }
 
-/// The change fingerprint of a session's data JSON, an integer below 2^53.
-#[napi(catch_unwind)]
-pub fn fingerprint(data_json: String) -> f64 {
-  fingerprint::fingerprint(&data_json) as f64
-}
 
 /// A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
 ///
