@@ -74,6 +74,8 @@ describe('MemoryStore', function () {
         assert.throws(() => new MemoryStore({ [name]: -1 }), { name: 'TypeError', message: `MemoryStore ${name} option must be a positive number` })
         assert.throws(() => new MemoryStore({ [name]: 'x' }), TypeError)
       }
+      assert.throws(() => new MemoryStore({ max: 0.5 }), { name: 'TypeError', message: 'MemoryStore max option must be a whole number' })
+      assert.throws(() => new MemoryStore({ max: 2.5 }), TypeError)
     })
 
     it('checkPeriod sweeps expired sessions without any store call', async function () {

@@ -2,11 +2,11 @@
 
 // Session overhead, side by side. The same app, bare and with each session package, each server in
 // a process of its own, is driven by autocannon; the server's CPU time per request is read from
-// process.cpuUsage() around the measured run. Every configuration is measured once per round, rounds
+// process.cpuUsage() around the measured run, at a fixed request rate. Every configuration is measured once per round, rounds
 // are interleaved, and each figure is the median over rounds with its spread (max - min).
 //
 //   npm run bench                          # 3 rounds of 4 s per configuration (about 12 minutes)
-//   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=16 npm run bench
+//   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=16 BENCH_RATE=2500 npm run bench
 //   BENCH_ONLY=express4/memory npm run bench   # a subset: framework/store prefixes, comma-separated
 //   BENCH_NODE=/path/to/node npm run bench     # servers on another Node (scripts/node-lines.sh --path 24)
 //
@@ -28,6 +28,10 @@ const path = require('path')
 const rounds = Number(process.env.BENCH_ROUNDS) || 3
 const seconds = Number(process.env.BENCH_SECONDS) || 4
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
+// Every server is driven at the same request rate, below what the slowest one can serve, so that the
+// load generator and redis-server compete for the two cores equally in every measurement: at full
+// speed a faster server would share the machine with a busier client and count that against itself.
+const rate = Number(process.env.BENCH_RATE) || 2500
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null
 const serverNode = process.env.BENCH_NODE || process.execPath
 const routes = ['/new', '/read', '/write']
@@ -103,7 +107,7 @@ async function measure (config, route) {
     const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
     await autocannon({ ...options, duration: 1 }) // warm up the JIT
     const before = await cpuOf(child)
-    const result = await autocannon({ ...options, duration: seconds })
+    const result = await autocannon({ ...options, duration: seconds, overallRate: rate })
     const after = await cpuOf(child)
     if (result.non2xx || result.errors) throw new Error(`${JSON.stringify(config)} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu: (after - before) / result.requests.total }
@@ -163,9 +167,9 @@ async function main () {
   const cpus = os.cpus()
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, node ${serverVersion}, ${cpus[0].model.trim()} × ${cpus.length}, ` +
-      `${rounds} rounds × ${seconds} s, ${connections} connections; median (spread) over rounds`,
+      `${rounds} rounds × ${seconds} s at ${rate} requests/s over ${connections} connections; median (spread) over rounds`,
     '',
-    '| framework | store | route | server | req/s | p99 ms | CPU µs/req | overhead µs | ratio |',
+    '| framework | store | route | server | req/s served | p99 ms | CPU µs/req | overhead µs | ratio |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |'
   ]
   const summary = []

@@ -27,7 +27,7 @@ function MemoryStore (options) {
 
   const opts = options || {}
   const checkPeriod = optionalPositiveNumber(opts.checkPeriod, 'checkPeriod')
-  const max = optionalPositiveNumber(opts.max, 'max')
+  const max = optionalPositiveInteger(opts.max, 'max')
   const ttl = optionalPositiveNumber(opts.ttl, 'ttl')
 
   if (opts.name !== undefined && typeof opts.name !== 'string') {
@@ -324,6 +324,15 @@ function optionalPositiveNumber (value, name) {
     throw new TypeError('MemoryStore ' + name + ' option must be a positive number')
   }
   return value
+}
+
+// A count of sessions: a fraction would leave the bound to each core's rounding.
+function optionalPositiveInteger (value, name) {
+  const number = optionalPositiveNumber(value, name)
+  if (number !== undefined && !Number.isInteger(number)) {
+    throw new TypeError('MemoryStore ' + name + ' option must be a whole number')
+  }
+  return number
 }
 
 module.exports = MemoryStore

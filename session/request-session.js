@@ -55,7 +55,6 @@ class RequestSession {
     this.touched = false
     this.ended = false
     this.originalEnd = res.end
-    this.originalWrite = res.write
     req[kContext] = this
   }
 
@@ -257,9 +256,10 @@ class RequestSession {
     return this.storeThenEnd(action, view, chunk, encoding)
   }
 
-  // Runs `action` against the store. If the store answers at once, the response is written in one
-  // go; if not, the headers and all but the last byte go out now and the rest once the store has
-  // answered, so the client cannot see a finished response before its session is stored.
+  // Runs `action` against the store, then ends the response. Until the store has answered, the
+  // response's last chunk is held back, so the client cannot see a finished response before its
+  // session is stored. The headers are fixed at once (res.headersSent is true from here on, as with
+  // express-session), and they leave with the held chunk in a single write once the store answers.
   storeThenEnd (action, view, chunk, encoding) {
     const context = this
     const res = this.res
@@ -272,14 +272,9 @@ class RequestSession {
         defer(context.next, err)
       }
       debug('%s done', action)
-
-      if (waiting) {
-        waiting = false
-        standsInForDeferredAnswer = note === kStandsInForDeferredAnswer
-        ret = context.originalEnd.call(res, chunk, encoding)
-        return
-      }
-      context.originalEnd.call(res)
+      waiting = false
+      standsInForDeferredAnswer = note === kStandsInForDeferredAnswer
+      ret = context.originalEnd.call(res, chunk, encoding)
     }
 
     debug('%s %s', action, this.req.sessionID)
@@ -294,39 +289,19 @@ class RequestSession {
       adapter.destroy(this.req.sessionID, onStored)
     }
 
-    if (!waiting) {
-      // The embedded MemoryStore answers at once where express-session's defers its callbacks;
-      // res.end then returns what it returns there: write()'s answer, not the response.
-      return standsInForDeferredAnswer
-        ? chunk == null || !(res.writableLength >= res.writableHighWaterMark)
-        : ret
-    }
-
-    if (!res.headersSent) {
-      writeHeadersNow(res)
-    }
-
-    if (chunk == null) {
+    if (waiting) {
+      if (!res.headersSent) {
+        writeHeadersNow(res)
+      }
+      // what res.end returns with express-session while its store works: its write's answer
       return true
     }
 
-    const contentLength = Number(res.getHeader('Content-Length'))
-
-    if (!isNaN(contentLength) && contentLength > 0) {
-      chunk = !Buffer.isBuffer(chunk) ? Buffer.from(chunk, encoding) : chunk
-      encoding = undefined
-
-      if (chunk.length !== 0) {
-        debug('split response')
-        ret = this.originalWrite.call(res, chunk.slice(0, chunk.length - 1))
-        chunk = chunk.slice(chunk.length - 1, chunk.length)
-        return ret
-      }
-    }
-
-    ret = this.originalWrite.call(res, chunk, encoding)
-    waiting = false
-    return ret
+    // The embedded MemoryStore answers at once where express-session's defers its callbacks;
+    // res.end then returns what it returns there: write()'s answer, not the response.
+    return standsInForDeferredAnswer
+      ? chunk == null || !(res.writableLength >= res.writableHighWaterMark)
+      : ret
   }
 }
 

@@ -180,7 +180,8 @@ impl NativeMemoryStore {
       ttl: None,
     });
     let settings = Options {
-      max: options.max.filter(|m| *m >= 1.0).map(|m| m as usize),
+      // session/memory.js has checked it is a whole number of at least 1
+      max: options.max.map(|m| m as usize),
       ttl_ms: options.ttl.and_then(milliseconds),
     };
     NativeMemoryStore {
