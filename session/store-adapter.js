@@ -20,12 +20,12 @@ const { kAdapter } = require('./internal')
 class CallbackStoreAdapter {
   constructor (store) {
     this.store = store
+    this.guarded = new GuardedStore(store)
   }
 
   // callback(err, storedSessionOrNothing)
   load (id, callback) {
-    const store = this.store
-    callOnce('get', function get (answer) { store.get(id, answer) }, callback)
+    this.guarded.get(id, callback)
   }
 
   // Saves through the session's own save(), as express-session does, so a session whose save is
@@ -36,13 +36,11 @@ class CallbackStoreAdapter {
   }
 
   touch (id, sess, callback) {
-    const store = this.store
-    callOnce('touch', function touch (answer) { store.touch(id, sess, answer) }, callback)
+    this.guarded.touch(id, sess, callback)
   }
 
   destroy (id, callback) {
-    const store = this.store
-    callOnce('destroy', function destroy (answer) { store.destroy(id, answer) }, callback)
+    this.guarded.destroy(id, callback)
   }
 
   // Merges what changed since `baselineJson` (the data JSON the request loaded or last saved).
@@ -59,10 +57,37 @@ class CallbackStoreAdapter {
     }
 
     // read, apply, write back: one merge per session ID at a time in this process
-    mergeIntoStore(new GuardedStore(store), id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {
+    mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {
       if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
       callback(err)
     })
+  }
+}
+
+// A store's own methods, each called through callOnce.
+class GuardedStore {
+  constructor (store) {
+    this.store = store
+  }
+
+  get (id, callback) {
+    const store = this.store
+    callOnce('get', function get (answer) { store.get(id, answer) }, callback)
+  }
+
+  set (id, sess, callback) {
+    const store = this.store
+    callOnce('set', function set (answer) { store.set(id, sess, answer) }, callback)
+  }
+
+  touch (id, sess, callback) {
+    const store = this.store
+    callOnce('touch', function touch (answer) { store.touch(id, sess, answer) }, callback)
+  }
+
+  destroy (id, callback) {
+    const store = this.store
+    callOnce('destroy', function destroy (answer) { store.destroy(id, answer) }, callback)
   }
 }
 
@@ -87,23 +112,6 @@ function callOnce (method, operation, callback) {
     if (answered) throw err
     answered = true
     callback(err)
-  }
-}
-
-// A store's get and set with the same guards, for code that calls them as a store's.
-class GuardedStore {
-  constructor (store) {
-    this.store = store
-  }
-
-  get (id, callback) {
-    const store = this.store
-    callOnce('get', function get (answer) { store.get(id, answer) }, callback)
-  }
-
-  set (id, sess, callback) {
-    const store = this.store
-    callOnce('set', function set (answer) { store.set(id, sess, answer) }, callback)
   }
 }
 
