@@ -73,7 +73,7 @@ function session (options) {
     switchToDictionaryMode(req)
     switchToDictionaryMode(res)
     req.sessionStore = store
-    const cookieId = req.sessionID = readSessionId(req, settings.name, codec)
+    const cookieId = req.sessionID = readSessionId(req, settings.name, codec, codec === settings.codec ? settings.verifiedHeaders : null)
     const context = new RequestSession(settings, req, res, next, codec, cookieId)
     hookResponse(res, context)
 

@@ -123,6 +123,25 @@ for (const [label, impl] of both) {
 }
 
 describe('middleware details: express-session-rs only', function () {
+  it('remembers verified Cookie headers only: forged and long ones are checked every time, and the count is bounded', function () {
+    const { VerifiedHeaders } = require('../session/request')
+    const core = require('../core')
+    const codec = new core.SessionCodec('connect.sid', [Buffer.from('cache secret')])
+    const verified = new VerifiedHeaders(codec)
+    const signedHeader = (id) => 'connect.sid=' + encodeURIComponent('s:' + require('cookie-signature').sign(id, 'cache secret'))
+
+    assert.strictEqual(verified.read(signedHeader('abc')), 'abc')
+    assert.strictEqual(verified.read(signedHeader('abc')), 'abc')
+    assert.strictEqual(verified.read('connect.sid=s%3Aabc.forged'), null)
+    assert.strictEqual(verified.ids.has('connect.sid=s%3Aabc.forged'), false)
+    const long = 'pad=' + 'x'.repeat(2000) + '; ' + signedHeader('long')
+    assert.strictEqual(verified.read(long), 'long')
+    assert.strictEqual(verified.ids.has(long), false)
+    for (let i = 0; i < 5000; i++) verified.read(signedHeader('id' + i))
+    assert.ok(verified.ids.size <= 4096, String(verified.ids.size))
+    assert.strictEqual(verified.read(signedHeader('id4999')), 'id4999')
+  })
+
   it('a store whose set throws answers the request with the error instead of hanging', async function () {
     const store = new ours.MemoryStore()
     store.set = function () { throw new Error('disk full') }

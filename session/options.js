@@ -8,6 +8,7 @@ const deprecate = require('depd')('express-session')
 const native = require('../core')
 const MemoryStore = require('./memory')
 const { adapterFor } = require('./store-adapter')
+const { VerifiedHeaders } = require('./request')
 
 const productionWarning = 'Warning: express-session-rs is using its default MemoryStore.\n' +
   'Sessions kept there live in this process only: they are lost on restart\n' +
@@ -53,6 +54,8 @@ function readOptions (options) {
     deprecate('req.secret; provide secret option')
   }
 
+  const codec = secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null
+
   if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
     console.warn(productionWarning)
   }
@@ -71,7 +74,8 @@ function readOptions (options) {
     merge: Boolean(opts.merge),
     storeImplementsTouch: typeof store.touch === 'function',
     // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
-    codec: secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null,
+    codec,
+    verifiedHeaders: codec === null ? null : new VerifiedHeaders(codec),
     codecsByReqSecret: new Map(),
     storeReady: true
   }

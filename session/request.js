@@ -39,11 +39,41 @@ function isSecure (req, trustProxy) {
   return proto.trim().toLowerCase() === 'https'
 }
 
+// A browser sends the same Cookie header with every request until one of its cookies changes, so
+// the IDs of recently verified headers are kept, per codec: a header seen again costs a Map lookup
+// instead of parsing and an HMAC. Only headers that verified are kept (a forged one is checked
+// every time), only short ones, and at most VERIFIED_HEADERS of them.
+const VERIFIED_HEADERS = 4096
+const VERIFIED_HEADER_LENGTH = 1024
+
+class VerifiedHeaders {
+  constructor (codec) {
+    this.codec = codec
+    this.ids = new Map()
+  }
+
+  // The verified session ID in `header`, or null.
+  read (header) {
+    const known = this.ids.get(header)
+    if (known !== undefined) return known
+    const id = this.codec.readSessionId(header)
+    if (id !== null && header.length <= VERIFIED_HEADER_LENGTH) {
+      if (this.ids.size >= VERIFIED_HEADERS) this.ids.clear()
+      this.ids.set(header, id)
+    }
+    return id
+  }
+}
+
 // The verified session ID from the Cookie header, or from cookie-parser's results for apps that
 // mount it first and strip the header; undefined when there is none or its signature is wrong.
-function readSessionId (req, name, codec) {
+// `verified` is a VerifiedHeaders of `codec`, or null to read the header afresh.
+function readSessionId (req, name, codec, verified) {
   const header = req.headers.cookie
-  let id = typeof header === 'string' && header.length !== 0 ? codec.readSessionId(header) : null
+  let id = null
+  if (typeof header === 'string' && header.length !== 0) {
+    id = verified !== null ? verified.read(header) : codec.readSessionId(header)
+  }
 
   if (!id && req.signedCookies) {
     id = req.signedCookies[name]
@@ -80,4 +110,4 @@ function switchToDictionaryMode (object) {
   delete object.__sessionDictionaryProbe
 }
 
-module.exports = { isSecure, isWithinCookiePath, readSessionId, switchToDictionaryMode }
+module.exports = { VerifiedHeaders, isSecure, isWithinCookiePath, readSessionId, switchToDictionaryMode }
