@@ -24,7 +24,6 @@ pub fn generate_session_id() -> Result<String> {
   })
 }
 
-
 /// A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
 ///
 /// The attributes are separate arguments rather than one options object: napi reads an object one
