@@ -13,6 +13,24 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeMemoryStore {
   constructor(options?: NativeMemoryStoreOptions | undefined | null)
   get(id: string): string | null
+  /**
+   * The middleware's read of a live session (null when there is none). A session whose cookie
+   * is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
+   * into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
+   * touch with the same cookie would change nothing; any other session comes as its whole JSON,
+   * with -1 written at `cookie[0]`.
+   */
+  load(id: string, cookie: Float64Array): string | null
+  /**
+   * The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
+   * that shape is gone.
+   */
+  cookieFieldsJson(shape: number, serial: number): string | null
+  /**
+   * Touches a session whose cookie is still the shape `load` reported, giving it the expiry
+   * `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+   */
+  touchFields(id: string, shape: number, serial: number, expiresMs?: number | undefined | null): boolean
   set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
   touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
   /**

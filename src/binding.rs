@@ -2,10 +2,10 @@
 //! convert the results back. Every export catches panics, so a bug surfaces as a JS exception
 //! instead of aborting the process.
 
-use crate::memory_store::{MemoryStore, Options, Stats};
+use crate::memory_store::{Loaded, MemoryStore, Options, Stats};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, session_id, signature};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Float64ArraySlice};
 #[cfg(feature = "bench-probes")]
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
@@ -191,6 +191,57 @@ impl NativeMemoryStore {
   #[napi(catch_unwind)]
   pub fn get(&self, id: String) -> Option<String> {
     self.store.get(&id, now())
+  }
+
+  /// The middleware's read of a live session (null when there is none). A session whose cookie
+  /// is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
+  /// into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
+  /// touch with the same cookie would change nothing; any other session comes as its whole JSON,
+  /// with -1 written at `cookie[0]`.
+  #[napi(catch_unwind)]
+  pub fn load(&self, id: String, mut cookie: Float64ArraySlice) -> Result<Option<String>> {
+    // SAFETY: the slice is only written here, during this synchronous call.
+    let out = unsafe { cookie.as_mut() };
+    if out.len() < 4 {
+      return Err(invalid_arg("load needs a Float64Array of 4"));
+    }
+    Ok(self.store.load(&id, now()).map(|loaded| match loaded {
+      Loaded::Fields {
+        data,
+        shape,
+        serial,
+        expires_at,
+        data_as_stringified,
+        touch_changes_nothing,
+      } => {
+        out[0] = f64::from(shape);
+        out[1] = serial as f64;
+        out[2] = expires_at as f64;
+        out[3] = f64::from(u8::from(data_as_stringified) | u8::from(touch_changes_nothing) << 1);
+        data
+      }
+      Loaded::Whole(json) => {
+        out[0] = -1.0;
+        json
+      }
+    }))
+  }
+
+  /// The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
+  /// that shape is gone.
+  #[napi(catch_unwind)]
+  pub fn cookie_fields_json(&self, shape: u32, serial: f64) -> Option<String> {
+    self.store.cookie_fields_json(shape, serial as u64)
+  }
+
+  /// Touches a session whose cookie is still the shape `load` reported, giving it the expiry
+  /// `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+  #[napi(catch_unwind)]
+  pub fn touch_fields(&self, id: String, shape: u32, serial: f64, expires_ms: Option<f64>) -> bool {
+    let expires_at = expires_ms.and_then(milliseconds);
+    self
+      .store
+      .touch_fields(&id, shape, serial as u64, expires_at, now())
   }
 
   #[napi(catch_unwind)]

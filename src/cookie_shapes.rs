@@ -2,7 +2,8 @@
 //! of the sessions using it, and sessions refer to it by a u32 number. A server's sessions use a
 //! handful of distinct sets (its cookie options, and `originalMaxAge` a millisecond apart), so a
 //! session's cookie costs it four bytes. A set is dropped, and its number reused, when its last
-//! session goes.
+//! session goes. Each set also gets a serial number, never reused by the store, so that a caller
+//! holding a number from earlier can tell whether it still names the same fields.
 
 use crate::cookie_form::CookieFields;
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -11,6 +12,7 @@ use std::hash::BuildHasher;
 struct Shape {
   fields: CookieFields<Box<str>>,
   sessions: u32,
+  serial: u64,
 }
 
 #[derive(Default)]
@@ -21,6 +23,8 @@ pub struct CookieShapes {
   table: HashTable<u32>,
   free: Vec<u32>,
   hasher: DefaultHashBuilder,
+  /// The serial the next new shape gets.
+  next_serial: u64,
 }
 
 impl CookieShapes {
@@ -42,7 +46,9 @@ impl CookieShapes {
     let shape = Shape {
       fields: fields.to_owned(),
       sessions: 1,
+      serial: self.next_serial,
     };
+    self.next_serial += 1;
     let number = match self.free.pop() {
       Some(number) => {
         shapes[number as usize] = Some(shape);
@@ -83,10 +89,27 @@ impl CookieShapes {
   }
 
   pub fn get(&self, number: u32) -> &CookieFields<Box<str>> {
-    &self.shapes[number as usize]
+    &self.in_use(number).fields
+  }
+
+  pub fn serial(&self, number: u32) -> u64 {
+    self.in_use(number).serial
+  }
+
+  /// The fields of shape `number` while it is the one with `serial`.
+  pub fn get_checked(&self, number: u32, serial: u64) -> Option<&CookieFields<Box<str>>> {
+    self
+      .shapes
+      .get(number as usize)?
+      .as_ref()
+      .filter(|shape| shape.serial == serial)
+      .map(|shape| &shape.fields)
+  }
+
+  fn in_use(&self, number: u32) -> &Shape {
+    self.shapes[number as usize]
       .as_ref()
       .expect("a session's cookie shape is in use")
-      .fields
   }
 
   /// Shapes in use.
@@ -148,6 +171,23 @@ mod tests {
     // the old fields are not found under the reused number
     let b = shapes.acquire(&with_max_age(1));
     assert_ne!(a, b);
+  }
+
+  #[test]
+  fn serials_tell_a_reused_number_apart() {
+    let mut shapes = CookieShapes::default();
+    let a = shapes.acquire(&with_max_age(1));
+    let first = shapes.serial(a);
+    assert_eq!(
+      shapes.get_checked(a, first).unwrap().view(),
+      with_max_age(1)
+    );
+    shapes.release(a);
+    assert!(shapes.get_checked(a, first).is_none());
+    assert_eq!(shapes.acquire(&with_max_age(2)), a);
+    assert_ne!(shapes.serial(a), first);
+    assert!(shapes.get_checked(a, first).is_none());
+    assert!(shapes.get_checked(99, first).is_none());
   }
 
   #[test]

@@ -48,6 +48,15 @@ pub fn parse(text: &str) -> Option<i64> {
   Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000 + milli)
 }
 
+/// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in epoch milliseconds: the instants this
+/// form can write.
+pub const FIRST: i64 = -62_167_219_200_000;
+pub const LAST: i64 = 253_402_300_799_999;
+
+pub fn writable(epoch_ms: i64) -> bool {
+  (FIRST..=LAST).contains(&epoch_ms)
+}
+
 /// Appends the form of `epoch_ms`, which must lie in years 0000 to 9999 (as every value
 /// [`parse`] returns does).
 pub fn write(epoch_ms: i64, out: &mut String) {
@@ -118,6 +127,14 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn writable_instants_are_the_four_digit_years() {
+    assert_eq!(written(FIRST), "0000-01-01T00:00:00.000Z");
+    assert_eq!(written(LAST), "9999-12-31T23:59:59.999Z");
+    assert!(writable(FIRST) && writable(0) && writable(LAST));
+    assert!(!writable(FIRST - 1) && !writable(LAST + 1));
+  }
 
   fn written(epoch_ms: i64) -> String {
     let mut out = String::new();

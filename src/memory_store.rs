@@ -12,8 +12,9 @@
 //! links and reused by later sessions, so churn does not grow memory. Times are epoch milliseconds
 //! passed in by the caller, which keeps this module deterministic under test.
 
-use crate::cookie_form::CookieFields;
+use crate::cookie_form::{CookieFields, Expires};
 use crate::cookie_shapes::CookieShapes;
+use crate::iso_time;
 use crate::json_object::Malformed;
 use crate::record::Record;
 use crate::session_key::SessionKey;
@@ -59,6 +60,31 @@ const TEXT_FLAG: u32 = 1 << 31;
 const ABSENT: u32 = u32::MAX;
 /// Set in `Slot::key_len` when the key is a packed ID (see `session_key`).
 const PACKED_KEY: u32 = 1 << 31;
+/// Set in `Slot::key_len` when the data JSON was assembled by a merge: unlike text JSON.stringify
+/// wrote, it may not be what JSON.stringify gives back for JSON.parse of it (a new key such as "7"
+/// is appended where an object would list it first).
+const MERGED_DATA: u32 = 1 << 30;
+const KEY_LENGTH: u32 = !(PACKED_KEY | MERGED_DATA);
+
+/// A live session as [`MemoryStore::load`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+  /// A session whose cookie is kept as shared fields: its data JSON alone, the fields' number and
+  /// serial (see `cookie_shapes`), its expiry, whether the data JSON is as JSON.stringify wrote
+  /// it, and whether touching it with these same fields would change nothing (a cookie without
+  /// `expires`, in a store without `ttl` or `max`: the expiry stays "never", and this read has
+  /// just counted as its use).
+  Fields {
+    data: String,
+    shape: u32,
+    serial: u64,
+    expires_at: i64,
+    data_as_stringified: bool,
+    touch_changes_nothing: bool,
+  },
+  /// Any other session, as the whole JSON [`MemoryStore::get`] gives.
+  Whole(String),
+}
 
 impl CookieRef {
   fn pack(self) -> u32 {
@@ -95,7 +121,7 @@ struct Slot {
   older: u32,
   /// A packed [`CookieRef`].
   cookie: u32,
-  /// Bytes of the key, with PACKED_KEY set for a packed ID.
+  /// Bytes of the key, with PACKED_KEY set for a packed ID and MERGED_DATA for merged data.
   key_len: u32,
 }
 
@@ -114,7 +140,11 @@ impl Slot {
   }
 
   fn key_end(&self) -> usize {
-    (self.key_len & !PACKED_KEY) as usize
+    (self.key_len & KEY_LENGTH) as usize
+  }
+
+  fn data_as_stringified(&self) -> bool {
+    self.key_len & MERGED_DATA == 0
   }
 
   fn key(&self) -> SessionKey<'_> {
@@ -182,11 +212,13 @@ struct Encoded {
 
 impl Encoded {
   /// Reads the cookie's fields, if it has that form, without touching the store, so that a
-  /// session too large for a record fails before anything changes.
+  /// session too large for a record fails before anything changes. `merged`: the data was
+  /// assembled by a merge rather than written by JSON.stringify.
   fn new(
     id: &str,
     cookie: Option<&str>,
     data: &str,
+    merged: bool,
     expires_at: i64,
     shapes: &mut CookieShapes,
   ) -> Self {
@@ -212,7 +244,9 @@ impl Encoded {
       record,
       cookie,
       // keys of 2 GiB and more would not fit JavaScript strings
-      key_len: key.bytes().len() as u32 | if key.is_packed() { PACKED_KEY } else { 0 },
+      key_len: key.bytes().len() as u32
+        | if key.is_packed() { PACKED_KEY } else { 0 }
+        | if merged { MERGED_DATA } else { 0 },
     }
   }
 }
@@ -438,12 +472,36 @@ impl MemoryStore {
 
   /// The session's JSON, unless it is missing or expired.
   pub fn get(&self, id: &str, now: i64) -> Option<String> {
+    self.read(id, now, |slot, shapes| slot.json(shapes))
+  }
+
+  /// The session, unless it is missing or expired, in the form that costs least to hand over: a
+  /// cookie kept as fields is left for the caller to rebuild from the fields it has seen before.
+  pub fn load(&self, id: &str, now: i64) -> Option<Loaded> {
+    let no_expiry_policy = self.options.ttl_ms.is_none() && self.options.max.is_none();
+    self.read(id, now, |slot, shapes| match slot.cookie_ref() {
+      CookieRef::Shape(shape) => Loaded::Fields {
+        data: slot.data().to_owned(),
+        shape,
+        serial: shapes.serial(shape),
+        expires_at: slot.expires_at,
+        data_as_stringified: slot.data_as_stringified(),
+        touch_changes_nothing: no_expiry_policy
+          && slot.expires_at == NEVER
+          && shapes.get(shape).expires != Some(Expires::AtSessionExpiry),
+      },
+      _ => Loaded::Whole(slot.json(shapes)),
+    })
+  }
+
+  /// Reads a live session as a use of it.
+  fn read<T>(&self, id: &str, now: i64, read: impl FnOnce(&Slot, &CookieShapes) -> T) -> Option<T> {
     let mut inner = self.lock();
     match inner.live(id, now) {
       Some(index) => {
         inner.mark_used(index);
         inner.stats.hits += 1;
-        Some(inner.slots[index as usize].json(&inner.shapes))
+        Some(read(&inner.slots[index as usize], &inner.shapes))
       }
       None => {
         inner.stats.misses += 1;
@@ -452,12 +510,59 @@ impl MemoryStore {
     }
   }
 
+  /// The cookie JSON of shape `shape` while it has `serial`, written for a session expiring at
+  /// the epoch (a caller rebuilding a cookie puts its session's own expiry in).
+  pub fn cookie_fields_json(&self, shape: u32, serial: u64) -> Option<String> {
+    let inner = self.lock();
+    let fields = inner.shapes.get_checked(shape, serial)?;
+    let mut json = String::new();
+    fields.write_json(0, &mut json);
+    Some(json)
+  }
+
+  /// Touches a live session whose cookie is still shape `shape` with `serial`: only its expiry
+  /// changes (the cookie's `expires`, when it has one, is that expiry), and it counts as used.
+  /// Gives the same result as [`MemoryStore::touch`] with that shape's cookie JSON written for
+  /// `expires_at`. False, changing nothing, when that does not hold: the session's cookie is
+  /// another, or `expires_at` does not suit the shape's `expires` (the caller then touches with
+  /// the cookie's JSON). True also when there is no live session, which a touch leaves alone.
+  pub fn touch_fields(
+    &self,
+    id: &str,
+    shape: u32,
+    serial: u64,
+    expires_at: Option<i64>,
+    now: i64,
+  ) -> bool {
+    let expiry = self.expiry(expires_at, now);
+    let mut inner = self.lock();
+    let Some(index) = inner.live(id, now) else {
+      return true;
+    };
+    if inner.slots[index as usize].cookie_ref() != CookieRef::Shape(shape) {
+      return false;
+    }
+    let Some(fields) = inner.shapes.get_checked(shape, serial) else {
+      return false;
+    };
+    let suits = match fields.expires {
+      Some(Expires::AtSessionExpiry) => expires_at.is_some_and(iso_time::writable),
+      Some(Expires::Null) | None => expires_at.is_none(),
+    };
+    if !suits {
+      return false;
+    }
+    inner.slots[index as usize].expires_at = expiry;
+    inner.mark_used(index);
+    true
+  }
+
   /// Stores a session: its cookie JSON, its data JSON (an object without the cookie) and when it
   /// expires (`None`: the ttl option, or never).
   pub fn set(&self, id: &str, cookie: Option<&str>, data: &str, expires_at: Option<i64>, now: i64) {
     let expires_at = self.expiry(expires_at, now);
     let mut inner = self.lock();
-    let session = Encoded::new(id, cookie, data, expires_at, &mut inner.shapes);
+    let session = Encoded::new(id, cookie, data, false, expires_at, &mut inner.shapes);
     if let Some(index) = inner.find(id) {
       inner.fill(index, session, expires_at);
       inner.mark_used(index);
@@ -475,7 +580,9 @@ impl MemoryStore {
 
   /// Replaces the cookie and expiry of a live session, keeping its data; false when there is none.
   pub fn touch(&self, id: &str, cookie: Option<&str>, expires_at: Option<i64>, now: i64) -> bool {
-    self.rewrite(id, cookie, expires_at, now, |data| Ok(data.to_owned())) == Ok(true)
+    self.rewrite(id, cookie, expires_at, now, false, |data| {
+      Ok(data.to_owned())
+    }) == Ok(true)
   }
 
   /// Merges one request's changes into a live session, all under the lock so that concurrent
@@ -493,19 +600,21 @@ impl MemoryStore {
     expires_at: Option<i64>,
     now: i64,
   ) -> Result<bool, Malformed> {
-    self.rewrite(id, cookie, expires_at, now, |data| {
+    self.rewrite(id, cookie, expires_at, now, true, |data| {
       session_merge::apply(data, changes, removed)
     })
   }
 
-  /// Gives a live session the data `new_data` makes from its current data, and a new cookie and
-  /// expiry, and counts it as used. False when there is no live session `id`.
+  /// Gives a live session the data `new_data` makes from its current data (`merging` it: see
+  /// MERGED_DATA), and a new cookie and expiry, and counts it as used. False when there is no
+  /// live session `id`.
   fn rewrite(
     &self,
     id: &str,
     cookie: Option<&str>,
     expires_at: Option<i64>,
     now: i64,
+    merging: bool,
     new_data: impl FnOnce(&str) -> Result<String, Malformed>,
   ) -> Result<bool, Malformed> {
     let expires_at = self.expiry(expires_at, now);
@@ -513,8 +622,10 @@ impl MemoryStore {
     let Some(index) = inner.live(id, now) else {
       return Ok(false);
     };
-    let data = new_data(inner.slots[index as usize].data())?;
-    let session = Encoded::new(id, cookie, &data, expires_at, &mut inner.shapes);
+    let slot = &inner.slots[index as usize];
+    let merged = merging || !slot.data_as_stringified();
+    let data = new_data(slot.data())?;
+    let session = Encoded::new(id, cookie, &data, merged, expires_at, &mut inner.shapes);
     inner.fill(index, session, expires_at);
     inner.mark_used(index);
     Ok(true)
@@ -959,6 +1070,139 @@ mod tests {
           "lost t{t}_{i}"
         );
       }
+    }
+  }
+
+  fn fields_of(loaded: Option<Loaded>) -> (String, u32, u64, i64, bool) {
+    match loaded {
+      Some(Loaded::Fields {
+        data,
+        shape,
+        serial,
+        expires_at,
+        data_as_stringified,
+        ..
+      }) => (data, shape, serial, expires_at, data_as_stringified),
+      other => panic!("not loaded as fields: {other:?}"),
+    }
+  }
+
+  #[test]
+  fn load_hands_over_data_and_cookie_fields() {
+    let s = store();
+    s.set("a", Some(ISO_COOKIE), r#"{"n":1}"#, Some(ISO_EXPIRY), 0);
+    let (data, shape, serial, expires_at, as_stringified) = fields_of(s.load("a", 0));
+    assert_eq!(data, r#"{"n":1}"#);
+    assert_eq!((expires_at, as_stringified), (ISO_EXPIRY, true));
+    // the fields, written for the session's expiry, are the cookie that went in
+    let written = s.cookie_fields_json(shape, serial).unwrap();
+    let fields = CookieFields::parse(&written, 0).unwrap();
+    let mut cookie = String::new();
+    fields.write_json(expires_at, &mut cookie);
+    assert_eq!(cookie, ISO_COOKIE);
+    // other cookies come whole, and a load counts as a read
+    s.set("b", Some(r#"{"custom":1}"#), r#"{"n":2}"#, None, 0);
+    s.set("c", None, r#"{"n":3}"#, None, 0);
+    assert_eq!(s.load("b", 0), s.get("b", 0).map(Loaded::Whole));
+    assert_eq!(s.load("c", 0), Some(Loaded::Whole(r#"{"n":3}"#.to_owned())));
+    assert_eq!(s.load("d", 0), None);
+    assert_eq!((s.stats().hits, s.stats().misses), (4, 1));
+  }
+
+  #[test]
+  fn merged_data_is_marked_until_written_whole() {
+    let s = store();
+    s.set("a", Some(COOKIE), r#"{"b":1}"#, None, 0);
+    assert!(merge(&s, "a", r#"{"7":2}"#, &[], 0));
+    let (data, .., as_stringified) = fields_of(s.load("a", 0));
+    assert_eq!((data.as_str(), as_stringified), (r#"{"b":1,"7":2}"#, false));
+    // a touch keeps the data, and the mark
+    s.touch("a", Some(COOKIE), None, 0);
+    assert!(!fields_of(s.load("a", 0)).4);
+    s.set("a", Some(COOKIE), r#"{"7":2,"b":1}"#, None, 0);
+    assert!(fields_of(s.load("a", 0)).4);
+    // the mark is not part of the key
+    assert_eq!(s.entries(0)[0].0, "a");
+  }
+
+  #[test]
+  fn touching_by_fields_matches_touching_with_the_cookie() {
+    let by_json = store();
+    let by_fields = store();
+    for s in [&by_json, &by_fields] {
+      s.set("a", Some(ISO_COOKIE), r#"{"n":1}"#, Some(ISO_EXPIRY), 0);
+    }
+    let later = ISO_EXPIRY + 60_000;
+    let mut cookie = String::new();
+    CookieFields::parse(ISO_COOKIE, ISO_EXPIRY)
+      .unwrap()
+      .write_json(later, &mut cookie);
+    assert!(by_json.touch("a", Some(&cookie), Some(later), 1));
+    let (_, shape, serial, ..) = fields_of(by_fields.load("a", 0));
+    assert!(by_fields.touch_fields("a", shape, serial, Some(later), 1));
+    assert_eq!(by_fields.get("a", 2), by_json.get("a", 2));
+    assert_eq!(by_fields.stats().bytes, by_json.stats().bytes);
+  }
+
+  #[test]
+  fn touching_by_fields_declines_what_it_cannot_do_alike() {
+    let s = store();
+    s.set("a", Some(ISO_COOKIE), "{}", Some(ISO_EXPIRY), 0);
+    s.set("b", Some(COOKIE), "{}", None, 0);
+    let (_, iso_shape, iso_serial, ..) = fields_of(s.load("a", 0));
+    let (_, null_shape, null_serial, ..) = fields_of(s.load("b", 0));
+    // an expiry the shape's `expires` cannot carry
+    assert!(!s.touch_fields("a", iso_shape, iso_serial, None, 0));
+    assert!(!s.touch_fields("a", iso_shape, iso_serial, Some(iso_time::LAST + 1), 0));
+    assert!(!s.touch_fields("b", null_shape, null_serial, Some(ISO_EXPIRY), 0));
+    // another session's shape, or a shape that has gone and whose number was reused
+    assert!(!s.touch_fields("a", null_shape, null_serial, None, 0));
+    s.destroy("b");
+    s.set("c", Some(r#"{"path":"/c"}"#), "{}", None, 0);
+    let (_, reused, ..) = fields_of(s.load("c", 0));
+    assert_eq!(reused, null_shape);
+    assert!(!s.touch_fields("c", null_shape, null_serial, None, 0));
+    assert!(s.cookie_fields_json(null_shape, null_serial).is_none());
+    // nothing changed by the declines; a missing session is left alone
+    assert_eq!(
+      s.load("a", 0).map(|l| fields_of(Some(l)).3),
+      Some(ISO_EXPIRY)
+    );
+    assert!(s.touch_fields("gone", iso_shape, iso_serial, Some(ISO_EXPIRY), 0));
+    assert_eq!(s.len(0), 2);
+  }
+
+  #[test]
+  fn touches_that_change_nothing_are_told_apart() {
+    let changes_nothing = |s: &MemoryStore, id: &str| match s.load(id, 0) {
+      Some(Loaded::Fields {
+        touch_changes_nothing,
+        ..
+      }) => touch_changes_nothing,
+      other => panic!("not loaded as fields: {other:?}"),
+    };
+    let s = store();
+    s.set("browser", Some(COOKIE), "{}", None, 0);
+    s.set("dated", Some(ISO_COOKIE), "{}", Some(ISO_EXPIRY), 0);
+    s.set("odd", Some(COOKIE), "{}", Some(ISO_EXPIRY), 0);
+    assert!(changes_nothing(&s, "browser"));
+    assert!(!changes_nothing(&s, "dated"));
+    // an expiry the cookie does not show still moves on a touch
+    assert!(!changes_nothing(&s, "odd"));
+    // with ttl a touch moves the expiry; with max it reorders the sessions for eviction
+    for options in [
+      Options {
+        ttl_ms: Some(1_000),
+        max: None,
+      },
+      Options {
+        ttl_ms: None,
+        max: Some(10),
+      },
+    ] {
+      let s = MemoryStore::new(options);
+      s.set("browser", Some(COOKIE), "{}", None, 0);
+      assert!(!changes_nothing(&s, "browser"));
     }
   }
 }
