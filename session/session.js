@@ -9,18 +9,14 @@
 // `Session.call(this, req, data)`.
 
 const { kContext, kId, kReq } = require('./internal')
+const { copyStoredData } = require('./stored')
 
 function Session (req, data) {
   this[kReq] = req
   this[kId] = req.sessionID
 
   if (typeof data === 'object' && data !== null) {
-    // copy stored data, but never over the session's own methods and getters
-    for (const prop in data) {
-      if (!(prop in this)) {
-        this[prop] = data[prop]
-      }
-    }
+    copyStoredData(this, data)
   }
 }
 

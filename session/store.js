@@ -6,8 +6,8 @@
 // 'connect' and 'disconnect'.
 
 const EventEmitter = require('events').EventEmitter
-const Cookie = require('./cookie')
 const Session = require('./session')
+const { reviveCookie } = require('./stored')
 const util = require('util')
 
 function Store () {
@@ -39,17 +39,7 @@ Store.prototype.load = function load (sid, fn) {
 // Turn stored session data into `req.session`, reviving its cookie.
 Store.prototype.createSession = function createSession (req, sess) {
   const expires = sess.cookie.expires
-  const originalMaxAge = sess.cookie.originalMaxAge
-
-  sess.cookie = new Cookie(sess.cookie)
-
-  if (typeof expires === 'string') {
-    sess.cookie.expires = new Date(expires)
-  }
-
-  // assigning expires recomputed originalMaxAge; the stored one is the truth
-  sess.cookie.originalMaxAge = originalMaxAge
-
+  sess.cookie = reviveCookie(sess.cookie, typeof expires === 'string' ? new Date(expires) : undefined)
   req.session = new Session(req, sess)
   return req.session
 }
