@@ -15,10 +15,14 @@ const FORCE_FALLBACK = 'EXPRESS_SESSION_RS_FALLBACK'
 
 // What both cores export; an addon missing any of them (a stale build) is not used.
 const API = ['generateSessionId', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
+// The MemoryStore storage's methods the middleware reads sessions through, checked the same way.
+const STORAGE_API = ['load', 'cookieFieldsJson', 'touchFields']
 
 function loadNative () {
   const binding = require('./native')
   const missing = API.filter((name) => typeof binding[name] !== 'function')
+  const storage = binding.NativeMemoryStore && binding.NativeMemoryStore.prototype
+  if (storage) missing.push(...STORAGE_API.filter((name) => typeof storage[name] !== 'function').map((name) => 'NativeMemoryStore#' + name))
   if (missing.length !== 0) {
     throw new Error('the native binding does not export ' + missing.join(', ') + '; rebuild it from this version')
   }

@@ -63,6 +63,22 @@ class FallbackMemoryStore {
     return null
   }
 
+  // The middleware's read. The addon hands some sessions over as data and cookie fields; this
+  // store keeps no shared cookie fields, so every session comes as its whole JSON (marked by -1).
+  load (id, cookie) {
+    cookie[0] = -1
+    return this.get(id)
+  }
+
+  // The addon's counterparts of load's cookie fields, for which this store has no use.
+  cookieFieldsJson () {
+    return null
+  }
+
+  touchFields () {
+    return false
+  }
+
   set (id, cookieJson, dataJson, expiresMs) {
     const now = Date.now()
     this.#cache.set(requireString(id, 'id'), {

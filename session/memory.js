@@ -10,6 +10,7 @@
 // and answers synchronously, which is what lets a response go out in a single write.
 
 const native = require('../core')
+const Cookie = require('./cookie')
 const Session = require('./session')
 const Store = require('./store')
 const util = require('util')
@@ -18,6 +19,7 @@ const { changedKeys } = require('./merge')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
+const { copyStoredData, reviveCookie } = require('./stored')
 
 const defer = setImmediate
 const kSessionsView = Symbol('sessions view')
@@ -193,23 +195,105 @@ const memorySet = MemoryStore.prototype.set
 const memoryTouch = MemoryStore.prototype.touch
 const memoryDestroy = MemoryStore.prototype.destroy
 const memoryMerge = MemoryStore.prototype.merge
+const storeCreateSession = Store.prototype.createSession
 const sessionSave = Session.prototype.save
+const cookieToJson = Cookie.prototype.toJSON
+const hasOwn = Object.prototype.hasOwnProperty
+
+// Where the native load writes a session's cookie shape, serial, expiry and flags (one load at a
+// time: it is read right after each call).
+const loadedCookie = new Float64Array(4)
+const DATA_AS_STRINGIFIED = 1
+const TOUCH_CHANGES_NOTHING = 2
+// Cookie shapes remembered per adapter; shapes differ by cookie options (and by originalMaxAge when
+// an application sets maxAge per session), so a few are enough and more are simply forgotten.
+const MAX_REMEMBERED_SHAPES = 64
+
+// A session the native storage handed over as its data JSON and its cookie's shape: what the
+// adapter needs to make req.session and, when the cookie keeps that shape, to touch it cheaply.
+class LoadedSession {
+  constructor (key, data, dataJson, shape, serial, cookieFields, expiresAt, touchChangesNothing) {
+    // the storage key it was loaded under
+    this.key = key
+    this.data = data
+    // the data JSON, when it is what JSON.stringify gives for `data` (else undefined)
+    this.dataJson = dataJson
+    this.shape = shape
+    this.serial = serial
+    // the cookie's JSON form, parsed (frozen and shared between sessions of that shape)
+    this.cookieFields = cookieFields
+    this.expiresAt = expiresAt
+    // a touch with the same cookie would leave the stored session as it is
+    this.touchChangesNothing = touchChangesNothing
+  }
+}
 
 // The middleware's way into this store: the native storage is called directly and answers at once,
 // so a response is not held back by a deferred callback. A store whose methods were replaced
 // (a subclass, a test spy) gets exactly what any store gets; that is checked on every call, since
 // methods can be replaced after the middleware was made.
 class MemoryStoreAdapter extends CallbackStoreAdapter {
+  constructor (store) {
+    super(store)
+    this.shapes = new Map() // serial -> cookie fields
+  }
+
   load (id, callback) {
     if (this.store.get !== memoryGet) return super.load(id, callback)
     let stored
     try {
-      stored = parseStored(this.store[kNativeStore].get(storageKey(id)))
+      const key = storageKey(id)
+      stored = this.store.createSession === storeCreateSession
+        ? this.loadSession(key)
+        : parseStored(this.store[kNativeStore].get(key))
     } catch (err) {
       callback(err)
       return
     }
     callback(null, stored)
+  }
+
+  // The session under `key` as a LoadedSession, or parsed whole when its cookie has no shape.
+  loadSession (key) {
+    const storage = this.store[kNativeStore]
+    const json = storage.load(key, loadedCookie)
+    if (json === null || loadedCookie[0] < 0) return parseStored(json)
+
+    const shape = loadedCookie[0]
+    const serial = loadedCookie[1]
+    const expiresAt = loadedCookie[2]
+    const flags = loadedCookie[3]
+    const cookieFields = this.cookieFields(storage, shape, serial)
+    if (cookieFields === null) {
+      // the shape went with its last session, in another thread, since the load
+      return parseStored(storage.get(key))
+    }
+    return new LoadedSession(key, JSON.parse(json), flags & DATA_AS_STRINGIFIED ? json : undefined, shape, serial,
+      cookieFields, expiresAt, (flags & TOUCH_CHANGES_NOTHING) !== 0)
+  }
+
+  cookieFields (storage, shape, serial) {
+    let fields = this.shapes.get(serial)
+    if (fields === undefined) {
+      const json = storage.cookieFieldsJson(shape, serial)
+      if (json === null) return null
+      fields = Object.freeze(JSON.parse(json))
+      if (this.shapes.size >= MAX_REMEMBERED_SHAPES) this.shapes.clear()
+      this.shapes.set(serial, fields)
+    }
+    return fields
+  }
+
+  // What Store#createSession makes from the whole stored session, made from its parts; the data
+  // JSON is handed back when serializing the new session is sure to give it.
+  inflate (req, stored) {
+    if (!(stored instanceof LoadedSession)) return super.inflate(req, stored)
+    const fields = stored.cookieFields
+    const sess = new Session(req, null)
+    sess.cookie = reviveCookie(fields, typeof fields.expires === 'string' ? new Date(stored.expiresAt) : undefined)
+    const copiedEveryKey = copyStoredData(sess, stored.data)
+    req.session = sess
+    return copiedEveryKey ? stored.dataJson : undefined
   }
 
   // Saved under the session's own ID, as Session#save would, with the data JSON the middleware
@@ -220,9 +304,19 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
     answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, undefined, callback)
   }
 
-  touch (id, sess, callback) {
-    if (this.store.touch !== memoryTouch) return super.touch(id, sess, callback)
-    answerSynchronously(touchSession, this.store[kNativeStore], storageKey(id), sess, undefined, undefined, callback)
+  // A session whose cookie still has the shape it was loaded with gets only its expiry changed, or
+  // nothing when that stays "never" (loading it counted as its use); any other is touched with its
+  // cookie's JSON.
+  touch (id, sess, stored, callback) {
+    if (this.store.touch !== memoryTouch) return super.touch(id, sess, stored, callback)
+    const storage = this.store[kNativeStore]
+    const key = storageKey(id)
+    if (stored instanceof LoadedSession && stored.key === key && sess && keepsShape(sess.cookie, stored.cookieFields) &&
+      (stored.touchChangesNothing || storage.touchFields(key, stored.shape, stored.serial, cookieExpiry(sess.cookie)))) {
+      callback(null, kStandsInForDeferredAnswer)
+      return
+    }
+    answerSynchronously(touchSession, storage, key, sess, undefined, undefined, callback)
   }
 
   merge (view, baselineJson, callback) {
@@ -242,6 +336,28 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
     if (this.store.destroy !== memoryDestroy) return super.destroy(id, callback)
     answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, undefined, callback)
   }
+}
+
+// Whether `cookie` serializes to the JSON form `fields` but for its expiry: a Cookie serialized
+// the Cookie way, with the same attributes and an `expires` of the same kind (the native touch
+// checks that the expiry itself can be written as the shape writes it).
+function keepsShape (cookie, fields) {
+  if (cookie === null || typeof cookie !== 'object' || Object.getPrototypeOf(cookie) !== Cookie.prototype ||
+    cookie.toJSON !== cookieToJson || hasOwn.call(cookie, 'data')) {
+    return false
+  }
+  const expires = cookie.expires
+  return (typeof fields.expires === 'string'
+    ? expires !== null && typeof expires === 'object' && Object.getPrototypeOf(expires) === Date.prototype
+    : expires === fields.expires) &&
+    cookie.originalMaxAge === fields.originalMaxAge &&
+    cookie.partitioned === fields.partitioned &&
+    cookie.priority === fields.priority &&
+    cookie.secure === fields.secure &&
+    cookie.httpOnly === fields.httpOnly &&
+    cookie.domain === fields.domain &&
+    cookie.path === fields.path &&
+    cookie.sameSite === fields.sameSite
 }
 
 // Runs a storage operation with up to three arguments after the key and answers at once.

@@ -21,12 +21,13 @@ const SAVE = 'save'
 const TOUCH = 'touch'
 
 // One look at a session where a decision is taken: its data (everything but the cookie) is
-// serialized at most once, however many predicates ask, and only if one does. Whether a session
-// changed is told by comparing that JSON with the JSON it had when loaded or saved.
+// serialized at most once, however many predicates ask, and only if one does (or not at all when
+// the store handed over exactly that JSON). Whether a session changed is told by comparing that
+// JSON with the JSON it had when loaded or saved.
 class SessionView {
-  constructor (sess) {
+  constructor (sess, knownJson) {
     this.session = sess
-    this.json = undefined
+    this.json = knownJson
   }
 
   get dataJson () {
@@ -52,6 +53,8 @@ class RequestSession {
     // session was loaded or last saved; undefined for a new session, which is saved whole
     this.baselineJson = undefined
     this.baselineId = undefined
+    // what the store's adapter loaded, for its touch
+    this.stored = undefined
     this.touched = false
     this.ended = false
     this.originalEnd = res.end
@@ -67,9 +70,10 @@ class RequestSession {
   }
 
   inflate (stored) {
-    this.settings.store.createSession(this.req, stored)
+    const knownJson = this.settings.adapter.inflate(this.req, stored)
+    this.stored = stored
     this.originalId = this.req.sessionID
-    const view = new SessionView(this.req.session)
+    const view = new SessionView(this.req.session, knownJson)
     this.originalJson = view.dataJson
 
     if (!this.settings.resave) {
@@ -284,7 +288,7 @@ class RequestSession {
     } else if (action === SAVE) {
       adapter.save(view, onStored)
     } else if (action === TOUCH) {
-      adapter.touch(this.req.sessionID, this.req.session, onStored)
+      adapter.touch(this.req.sessionID, this.req.session, this.stored, onStored)
     } else {
       adapter.destroy(this.req.sessionID, onStored)
     }

@@ -28,6 +28,13 @@ class CallbackStoreAdapter {
     this.guarded.get(id, callback)
   }
 
+  // Makes req.session from what load gave. Returns the new session's data JSON when the store
+  // handed it over, else undefined.
+  inflate (req, stored) {
+    this.store.createSession(req, stored)
+    return undefined
+  }
+
   // Saves through the session's own save(), as express-session does, so a session whose save is
   // overridden (or a session loaded from another ID) is saved its own way, under its own ID.
   save (view, callback) {
@@ -35,7 +42,8 @@ class CallbackStoreAdapter {
     callOnce('set', function save (answer) { sess.save(answer) }, callback)
   }
 
-  touch (id, sess, callback) {
+  // `stored`: what load gave for this request's session, if anything
+  touch (id, sess, stored, callback) {
     this.guarded.touch(id, sess, callback)
   }
 
