@@ -5,8 +5,8 @@
 // process.cpuUsage() around the measured run, at a fixed request rate. Every configuration is measured once per round, rounds
 // are interleaved, and each figure is the median over rounds with its spread (max - min).
 //
-//   npm run bench                          # 3 rounds of 4 s per configuration (about 12 minutes)
-//   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=16 BENCH_RATE=2500 npm run bench
+//   npm run bench                          # 3 rounds of 4 s per configuration (about 15 minutes)
+//   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_WARMUP=3 BENCH_CONNECTIONS=16 BENCH_RATE=2500 npm run bench
 //   BENCH_ONLY=express4/memory npm run bench   # a subset: framework/store prefixes, comma-separated
 //   BENCH_NODE=/path/to/node npm run bench     # servers on another Node (scripts/node-lines.sh --path 24)
 //
@@ -27,6 +27,10 @@ const path = require('path')
 
 const rounds = Number(process.env.BENCH_ROUNDS) || 3
 const seconds = Number(process.env.BENCH_SECONDS) || 4
+// Full-speed load before each measurement. V8 keeps optimizing a server's hot functions for a few
+// seconds of load (on Node 24 a one-second warm-up left that compiling, on V8's worker threads, in
+// the measured window, where it counted as CPU per request), so the warm-up lasts longer.
+const warmupSeconds = Number(process.env.BENCH_WARMUP) || 3
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
 // Every server is driven at the same request rate, below what the slowest one can serve, so that the
 // load generator and redis-server compete for the two cores equally in every measurement: at full
@@ -105,7 +109,7 @@ async function measure (config, route) {
   try {
     const cookie = await sessionCookie(port)
     const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
-    await autocannon({ ...options, duration: 1 }) // warm up the JIT
+    await autocannon({ ...options, duration: warmupSeconds })
     const before = await cpuOf(child)
     const result = await autocannon({ ...options, duration: seconds, overallRate: rate })
     const after = await cpuOf(child)
