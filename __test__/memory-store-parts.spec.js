@@ -93,6 +93,24 @@ describe('MemoryStore: sessions read from their parts', function () {
     assert.strictEqual(await handedOver('merged'), native.isNative ? '{"7":2,"b":1}' : undefined)
   })
 
+  it('reads a session with its own cookie after the store was cleared', async function () {
+    const store = new MemoryStore()
+    let cookieOptions = {}
+    const app = createApp({
+      options: { store, cookie: () => cookieOptions },
+      handler: (req, res) => res.end(JSON.stringify(req.session.cookie))
+    })
+    const first = await request(app).get('/').expect(200)
+    await request(app).get('/').set('Cookie', cookiePair(first)).expect(200)
+    store.clear()
+    // a new session whose cookie has other fields, under the number the first shape had
+    cookieOptions = { maxAge: 60000, path: '/', sameSite: 'strict' }
+    const second = await request(app).get('/').expect(200)
+    const read = await request(app).get('/').set('Cookie', cookiePair(second)).expect(200)
+    assert.strictEqual(JSON.parse(read.text).sameSite, 'strict')
+    assert.strictEqual(JSON.parse(read.text).originalMaxAge, 60000)
+  })
+
   describe('touching', function () {
     // Sets up a session, then reads it once with `during(req)` run by the route; resolves with the
     // session's JSON as the request ended and as the store holds it afterwards.

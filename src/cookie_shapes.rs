@@ -112,6 +112,14 @@ impl CookieShapes {
       .expect("a session's cookie shape is in use")
   }
 
+  /// No shapes, with serials continuing from this one's.
+  pub fn emptied(&self) -> CookieShapes {
+    CookieShapes {
+      next_serial: self.next_serial,
+      ..CookieShapes::default()
+    }
+  }
+
   /// Shapes in use.
   pub fn len(&self) -> usize {
     self.table.len()

@@ -638,12 +638,15 @@ impl MemoryStore {
     }
   }
 
-  /// Forgets every session; the counters of hits, misses and so on carry on.
+  /// Forgets every session; the counters of hits, misses and so on carry on, and so do the cookie
+  /// shapes' serials, which callers may have remembered.
   pub fn clear(&self) {
     let mut inner = self.lock();
     let stats = inner.stats;
+    let shapes = inner.shapes.emptied();
     *inner = Inner::new();
     inner.stats = stats;
+    inner.shapes = shapes;
   }
 
   /// Live sessions, after removing the expired ones.
@@ -1204,5 +1207,18 @@ mod tests {
       s.set("browser", Some(COOKIE), "{}", None, 0);
       assert!(!changes_nothing(&s, "browser"));
     }
+  }
+
+  #[test]
+  fn serials_are_not_reused_after_clear() {
+    let s = store();
+    s.set("a", Some(COOKIE), "{}", None, 0);
+    let (_, shape, serial, ..) = fields_of(s.load("a", 0));
+    s.clear();
+    s.set("b", Some(ISO_COOKIE), "{}", Some(ISO_EXPIRY), 0);
+    let (_, new_shape, new_serial, ..) = fields_of(s.load("b", 0));
+    assert_eq!(new_shape, shape);
+    assert_ne!(new_serial, serial);
+    assert!(s.cookie_fields_json(shape, serial).is_none());
   }
 }
