@@ -64,19 +64,11 @@ class FallbackMemoryStore {
   }
 
   // The middleware's read. The addon hands some sessions over as data and cookie fields; this
-  // store keeps no shared cookie fields, so every session comes as its whole JSON (marked by -1).
+  // store keeps no shared cookie fields, so every session comes as its whole JSON (marked by -1),
+  // and the addon's methods for cookie fields (cookieFieldsJson, touchFields) are never called here.
   load (id, cookie) {
     cookie[0] = -1
     return this.get(id)
-  }
-
-  // The addon's counterparts of load's cookie fields, for which this store has no use.
-  cookieFieldsJson () {
-    return null
-  }
-
-  touchFields () {
-    return false
   }
 
   set (id, cookieJson, dataJson, expiresMs) {
