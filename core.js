@@ -13,20 +13,25 @@ const debug = require('debug')('express-session')
 
 const FORCE_FALLBACK = 'EXPRESS_SESSION_RS_FALLBACK'
 
-// What both cores export; an addon missing any of them (a stale build) is not used.
+// What both cores export.
 const API = ['generateSessionId', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
-// The MemoryStore storage's methods the middleware reads sessions through, checked the same way.
-const STORAGE_API = ['load', 'cookieFieldsJson', 'touchFields']
+// The addon's functions that ./addon.js builds that interface from; an addon missing any of them
+// (a stale build) is not used.
+const ADDON_FUNCTIONS = [
+  'generateSessionIds', 'serializeCookie', 'changedKeys',
+  'sessionCodecNew', 'sessionCodecReadSessionId', 'sessionCodecUnsign', 'sessionCodecSetCookieHeader',
+  'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
+  'memoryStoreSet', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
+  'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats'
+]
 
 function loadNative () {
-  const binding = require('./native')
-  const missing = API.filter((name) => typeof binding[name] !== 'function')
-  const storage = binding.NativeMemoryStore && binding.NativeMemoryStore.prototype
-  if (storage) missing.push(...STORAGE_API.filter((name) => typeof storage[name] !== 'function').map((name) => 'NativeMemoryStore#' + name))
+  const addon = require('./native')
+  const missing = ADDON_FUNCTIONS.filter((name) => typeof addon[name] !== 'function')
   if (missing.length !== 0) {
     throw new Error('the native binding does not export ' + missing.join(', ') + '; rebuild it from this version')
   }
-  return binding
+  return require('./addon')
 }
 
 // The message of an error and of its chain of causes (the napi loader lists each path it tried there).

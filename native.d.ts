@@ -9,60 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** The MemoryStore's storage. Times are read from the wall clock here, as Date.now() would. */
-export declare class NativeMemoryStore {
-  constructor(options?: NativeMemoryStoreOptions | undefined | null)
-  get(id: string): string | null
-  /**
-   * The middleware's read of a live session (null when there is none). A session whose cookie
-   * is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
-   * into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
-   * touch with the same cookie would change nothing; any other session comes as its whole JSON,
-   * with -1 written at `cookie[0]`.
-   */
-  load(id: string, cookie: Float64Array): string | null
-  /**
-   * The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
-   * that shape is gone.
-   */
-  cookieFieldsJson(shape: number, serial: number): string | null
-  /**
-   * Touches a session whose cookie is still the shape `load` reported, giving it the expiry
-   * `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
-   */
-  touchFields(id: string, shape: number, serial: number, expiresMs?: number | undefined | null): boolean
-  set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
-  touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
-  /**
-   * Merges one request's changes into a live session under the store's lock: sets each
-   * top-level member of the JSON object `changesJson` in the session's data (existing keys in
-   * place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
-   * as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
-   * Throws when `changesJson` or the stored data is not a JSON object.
-   */
-  merge(id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
-  destroy(id: string): void
-  clear(): void
-  length(): number
-  /** Live sessions as a flat list: ID, JSON, ID, JSON, ... */
-  entries(): Array<string>
-  /** Removes expired sessions; returns how many. */
-  sweep(): number
-  stats(): NativeMemoryStoreStats
-}
-
-/** Reads, verifies and writes one middleware's session cookie. */
-export declare class SessionCodec {
-  /** `secrets[0]` signs; every secret verifies. */
-  constructor(cookieName: string, secrets: Array<Buffer>)
-  /** The verified session ID in a Cookie header, or null when absent, unsigned or forged. */
-  readSessionId(cookieHeader: string): string | null
-  /** The value of `id.signature` (without the `s:` prefix) when the signature verifies. */
-  unsign(signedValue: string): string | null
-  /** The whole Set-Cookie value carrying the signed `id`. */
-  setCookieHeader(id: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
-}
-
 /**
  * Compares the data JSON a request loaded (null for a new session) with the data JSON it ends
  * with; throws when either is not a JSON object.
@@ -81,6 +27,64 @@ export interface ChangedKeys {
 
 /** A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters. */
 export declare function generateSessionId(): string
+
+/**
+ * `count` new session IDs at once, concatenated (32 characters each): one call into the addon
+ * serves many new sessions.
+ */
+export declare function generateSessionIds(count: number): string
+
+export declare function memoryStoreClear(store: StoreHandle): void
+
+/**
+ * The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
+ * that shape is gone.
+ */
+export declare function memoryStoreCookieFieldsJson(store: StoreHandle, shape: number, serial: number): string | null
+
+export declare function memoryStoreDestroy(store: StoreHandle, id: string): void
+
+/** Live sessions as a flat list: ID, JSON, ID, JSON, ... */
+export declare function memoryStoreEntries(store: StoreHandle): Array<string>
+
+export declare function memoryStoreGet(store: StoreHandle, id: string): string | null
+
+export declare function memoryStoreLength(store: StoreHandle): number
+
+/**
+ * The middleware's read of a live session (null when there is none). A session whose cookie
+ * is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
+ * into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
+ * touch with the same cookie would change nothing; any other session comes as its whole JSON,
+ * with -1 written at `cookie[0]`.
+ */
+export declare function memoryStoreLoad(store: StoreHandle, id: string, cookie: Float64Array): string | null
+
+/**
+ * Merges one request's changes into a live session under the store's lock: sets each
+ * top-level member of the JSON object `changesJson` in the session's data (existing keys in
+ * place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
+ * as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
+ * Throws when `changesJson` or the stored data is not a JSON object.
+ */
+export declare function memoryStoreMerge(store: StoreHandle, id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
+
+export declare function memoryStoreOpen(options?: NativeMemoryStoreOptions | undefined | null): StoreHandle
+
+export declare function memoryStoreSet(store: StoreHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
+
+export declare function memoryStoreStats(store: StoreHandle): NativeMemoryStoreStats
+
+/** Removes expired sessions; returns how many. */
+export declare function memoryStoreSweep(store: StoreHandle): number
+
+export declare function memoryStoreTouch(store: StoreHandle, id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): boolean
+
+/**
+ * Touches a session whose cookie is still the shape `load` reported, giving it the expiry
+ * `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+ */
+export declare function memoryStoreTouchFields(store: StoreHandle, id: string, shape: number, serial: number, expiresMs?: number | undefined | null): boolean
 
 export interface NativeMemoryStoreOptions {
   name?: string
@@ -105,3 +109,15 @@ export interface NativeMemoryStoreStats {
  * (measured with bench/micro.js and callgrind).
  */
 export declare function serializeCookie(name: string, value: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
+
+/** A codec for `cookieName`: `secrets[0]` signs; every secret verifies. */
+export declare function sessionCodecNew(cookieName: string, secrets: Array<Buffer>): CodecHandle
+
+/** The verified session ID in a Cookie header, or null when absent, unsigned or forged. */
+export declare function sessionCodecReadSessionId(codec: CodecHandle, cookieHeader: string): string | null
+
+/** The whole Set-Cookie value carrying the signed `id`. */
+export declare function sessionCodecSetCookieHeader(codec: CodecHandle, id: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
+
+/** The value of `id.signature` (without the `s:` prefix) when the signature verifies. */
+export declare function sessionCodecUnsign(codec: CodecHandle, signedValue: string): string | null

@@ -835,8 +835,25 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
-module.exports.SessionCodec = nativeBinding.SessionCodec
 module.exports.changedKeys = nativeBinding.changedKeys
 module.exports.generateSessionId = nativeBinding.generateSessionId
+module.exports.generateSessionIds = nativeBinding.generateSessionIds
+module.exports.memoryStoreClear = nativeBinding.memoryStoreClear
+module.exports.memoryStoreCookieFieldsJson = nativeBinding.memoryStoreCookieFieldsJson
+module.exports.memoryStoreDestroy = nativeBinding.memoryStoreDestroy
+module.exports.memoryStoreEntries = nativeBinding.memoryStoreEntries
+module.exports.memoryStoreGet = nativeBinding.memoryStoreGet
+module.exports.memoryStoreLength = nativeBinding.memoryStoreLength
+module.exports.memoryStoreLoad = nativeBinding.memoryStoreLoad
+module.exports.memoryStoreMerge = nativeBinding.memoryStoreMerge
+module.exports.memoryStoreOpen = nativeBinding.memoryStoreOpen
+module.exports.memoryStoreSet = nativeBinding.memoryStoreSet
+module.exports.memoryStoreStats = nativeBinding.memoryStoreStats
+module.exports.memoryStoreSweep = nativeBinding.memoryStoreSweep
+module.exports.memoryStoreTouch = nativeBinding.memoryStoreTouch
+module.exports.memoryStoreTouchFields = nativeBinding.memoryStoreTouchFields
 module.exports.serializeCookie = nativeBinding.serializeCookie
+module.exports.sessionCodecNew = nativeBinding.sessionCodecNew
+module.exports.sessionCodecReadSessionId = nativeBinding.sessionCodecReadSessionId
+module.exports.sessionCodecSetCookieHeader = nativeBinding.sessionCodecSetCookieHeader
+module.exports.sessionCodecUnsign = nativeBinding.sessionCodecUnsign

@@ -5,7 +5,7 @@ const { spawnSync } = require('child_process')
 const path = require('path')
 const { Worker } = require('worker_threads')
 const { ours: session, upstream } = require('./support/app')
-const native = require('../native')
+const native = require('../addon')
 const { kNativeStore } = require('../session/internal')
 
 const { MemoryStore } = session

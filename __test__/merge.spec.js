@@ -1,7 +1,7 @@
 'use strict'
 
 const assert = require('assert')
-const native = require('../native')
+const native = require('../addon')
 const upstream = require('express-session-upstream')
 const { applyChanges, changedKeys, mergeIntoStore, queuedIdCount, serializeById } = require('../session/merge')
 const { changedKeysInJs, mergeDataJson } = require('../fallback/data-json')

@@ -5,7 +5,7 @@
 use crate::memory_store::{Loaded, MemoryStore, Options, Stats};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, session_id, signature};
-use napi::bindgen_prelude::{Buffer, Float64ArraySlice};
+use napi::bindgen_prelude::{Buffer, External, Float64ArraySlice};
 #[cfg(feature = "bench-probes")]
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
@@ -22,6 +22,17 @@ pub fn generate_session_id() -> Result<String> {
       format!("no randomness available: {err}"),
     )
   })
+}
+
+/// `count` new session IDs at once, concatenated (32 characters each): one call into the addon
+/// serves many new sessions.
+#[napi(catch_unwind)]
+pub fn generate_session_ids(count: u32) -> Result<String> {
+  let mut ids = String::with_capacity(count as usize * session_id::ID_LENGTH);
+  for _ in 0..count {
+    ids.push_str(&generate_session_id()?);
+  }
+  Ok(ids)
 }
 
 /// A Set-Cookie value for `name` and `value`, with the `cookie` package's validation and messages.
@@ -56,81 +67,77 @@ pub fn serialize_cookie(
   set_cookie::serialize(&name, &value, &attributes).map_err(invalid_arg)
 }
 
-/// Reads, verifies and writes one middleware's session cookie.
-#[napi]
+/// Reads, verifies and writes one middleware's session cookie. Handed to JavaScript as an
+/// External and used through plain functions (see `addon.js`): a class method costs several times
+/// what a function call does, most of all when its code is cold, as it is once per request.
 pub struct SessionCodec {
   cookie_name: String,
   secrets: Vec<Vec<u8>>,
 }
 
-#[napi]
-impl SessionCodec {
-  /// `secrets[0]` signs; every secret verifies.
-  #[napi(constructor, catch_unwind)]
-  pub fn new(cookie_name: String, secrets: Vec<Buffer>) -> Result<Self> {
-    if secrets.is_empty() {
-      return Err(invalid_arg("at least one secret is required"));
-    }
-    Ok(SessionCodec {
-      cookie_name,
-      secrets: secrets.iter().map(|secret| secret.to_vec()).collect(),
-    })
-  }
+type CodecHandle = External<SessionCodec>;
 
-  /// The verified session ID in a Cookie header, or null when absent, unsigned or forged.
-  #[napi(catch_unwind)]
-  pub fn read_session_id(&self, cookie_header: String) -> Option<String> {
-    let value = cookie_header::find(&cookie_header, &self.cookie_name)?;
-    let signed = value.strip_prefix("s:")?;
-    signature::unsign(signed, &self.secrets)
+/// A codec for `cookieName`: `secrets[0]` signs; every secret verifies.
+#[napi(catch_unwind)]
+pub fn session_codec_new(cookie_name: String, secrets: Vec<Buffer>) -> Result<CodecHandle> {
+  if secrets.is_empty() {
+    return Err(invalid_arg("at least one secret is required"));
   }
-
-  /// The value of `id.signature` (without the `s:` prefix) when the signature verifies.
-  #[napi(catch_unwind)]
-  pub fn unsign(&self, signed_value: String) -> Option<String> {
-    signature::unsign(&signed_value, &self.secrets)
-  }
-
-  /// The whole Set-Cookie value carrying the signed `id`.
-  #[napi(catch_unwind)]
-  #[allow(clippy::too_many_arguments)]
-  pub fn set_cookie_header(
-    &self,
-    id: String,
-    expires_ms: Option<f64>,
-    domain: Option<String>,
-    path: Option<String>,
-    http_only: bool,
-    secure: bool,
-    partitioned: bool,
-    priority: Option<String>,
-    same_site: Option<String>,
-  ) -> Result<String> {
-    let value = format!("s:{}", signature::sign(&id, &self.secrets[0]));
-    serialize_cookie(
-      self.cookie_name.clone(),
-      value,
-      expires_ms,
-      domain,
-      path,
-      http_only,
-      secure,
-      partitioned,
-      priority,
-      same_site,
-    )
-  }
+  Ok(External::new(SessionCodec {
+    cookie_name,
+    secrets: secrets.iter().map(|secret| secret.to_vec()).collect(),
+  }))
 }
 
-/// Measurement hooks for bench/micro.js, compiled only with the `bench-probes` feature.
+/// The verified session ID in a Cookie header, or null when absent, unsigned or forged.
+#[napi(catch_unwind)]
+pub fn session_codec_read_session_id(codec: &CodecHandle, cookie_header: String) -> Option<String> {
+  let value = cookie_header::find(&cookie_header, &codec.cookie_name)?;
+  let signed = value.strip_prefix("s:")?;
+  signature::unsign(signed, &codec.secrets)
+}
+
+/// The value of `id.signature` (without the `s:` prefix) when the signature verifies.
+#[napi(catch_unwind)]
+pub fn session_codec_unsign(codec: &CodecHandle, signed_value: String) -> Option<String> {
+  signature::unsign(&signed_value, &codec.secrets)
+}
+
+/// The whole Set-Cookie value carrying the signed `id`.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
+pub fn session_codec_set_cookie_header(
+  codec: &CodecHandle,
+  id: String,
+  expires_ms: Option<f64>,
+  domain: Option<String>,
+  path: Option<String>,
+  http_only: bool,
+  secure: bool,
+  partitioned: bool,
+  priority: Option<String>,
+  same_site: Option<String>,
+) -> Result<String> {
+  let value = format!("s:{}", signature::sign(&id, &codec.secrets[0]));
+  let attributes = CookieAttributes {
+    expires_ms,
+    domain: domain.as_deref(),
+    path: path.as_deref(),
+    http_only,
+    secure,
+    partitioned,
+    priority: priority.as_deref(),
+    same_site: same_site.as_deref(),
+  };
+  set_cookie::serialize(&codec.cookie_name, &value, &attributes).map_err(invalid_arg)
+}
+
+/// Measurement hook for bench/micro.js, compiled only with the `bench-probes` feature:
+/// `id.signature` under the first secret.
 #[cfg(feature = "bench-probes")]
-#[napi]
-impl SessionCodec {
-  /// `id.signature` under the first secret.
-  #[napi(catch_unwind)]
-  pub fn sign(&self, id: String) -> String {
-    signature::sign(&id, &self.secrets[0])
-  }
+#[napi(catch_unwind)]
+pub fn session_codec_sign(codec: &CodecHandle, id: String) -> String {
+  signature::sign(&id, &codec.secrets[0])
 }
 
 #[napi(object)]
@@ -163,174 +170,179 @@ impl From<Stats> for NativeMemoryStoreStats {
   }
 }
 
-/// The MemoryStore's storage. Times are read from the wall clock here, as Date.now() would.
-#[napi]
-pub struct NativeMemoryStore {
-  store: Arc<MemoryStore>,
+/// The MemoryStore's storage, handed to JavaScript as an External and used through plain
+/// functions (see `addon.js`), for the same reason as the codec. Times are read from the wall
+/// clock here, as Date.now() would.
+type StoreHandle = External<Arc<MemoryStore>>;
+
+#[napi(catch_unwind)]
+pub fn memory_store_open(options: Option<NativeMemoryStoreOptions>) -> StoreHandle {
+  let options = options.unwrap_or(NativeMemoryStoreOptions {
+    name: None,
+    max: None,
+    ttl: None,
+  });
+  let settings = Options {
+    // session/memory.js has checked it is a whole number of at least 1
+    max: options.max.map(|m| m as usize),
+    ttl_ms: options.ttl.and_then(milliseconds),
+  };
+  External::new(MemoryStore::open(options.name.as_deref(), settings))
 }
 
-#[napi]
-impl NativeMemoryStore {
-  #[napi(constructor, catch_unwind)]
-  pub fn new(options: Option<NativeMemoryStoreOptions>) -> Self {
-    let options = options.unwrap_or(NativeMemoryStoreOptions {
-      name: None,
-      max: None,
-      ttl: None,
-    });
-    let settings = Options {
-      // session/memory.js has checked it is a whole number of at least 1
-      max: options.max.map(|m| m as usize),
-      ttl_ms: options.ttl.and_then(milliseconds),
-    };
-    NativeMemoryStore {
-      store: MemoryStore::open(options.name.as_deref(), settings),
+#[napi(catch_unwind)]
+pub fn memory_store_get(store: &StoreHandle, id: String) -> Option<String> {
+  store.get(&id, now())
+}
+
+/// The middleware's read of a live session (null when there is none). A session whose cookie
+/// is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
+/// into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
+/// touch with the same cookie would change nothing; any other session comes as its whole JSON,
+/// with -1 written at `cookie[0]`.
+#[napi(catch_unwind)]
+pub fn memory_store_load(
+  store: &StoreHandle,
+  id: String,
+  mut cookie: Float64ArraySlice,
+) -> Result<Option<String>> {
+  // SAFETY: the slice is only written here, during this synchronous call.
+  let out = unsafe { cookie.as_mut() };
+  if out.len() < 4 {
+    return Err(invalid_arg("load needs a Float64Array of 4"));
+  }
+  Ok(store.load(&id, now()).map(|loaded| match loaded {
+    Loaded::Fields {
+      data,
+      shape,
+      serial,
+      expires_at,
+      data_as_stringified,
+      touch_changes_nothing,
+    } => {
+      out[0] = f64::from(shape);
+      out[1] = serial as f64;
+      out[2] = expires_at as f64;
+      out[3] = f64::from(u8::from(data_as_stringified) | u8::from(touch_changes_nothing) << 1);
+      data
     }
-  }
-
-  #[napi(catch_unwind)]
-  pub fn get(&self, id: String) -> Option<String> {
-    self.store.get(&id, now())
-  }
-
-  /// The middleware's read of a live session (null when there is none). A session whose cookie
-  /// is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
-  /// into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
-  /// touch with the same cookie would change nothing; any other session comes as its whole JSON,
-  /// with -1 written at `cookie[0]`.
-  #[napi(catch_unwind)]
-  pub fn load(&self, id: String, mut cookie: Float64ArraySlice) -> Result<Option<String>> {
-    // SAFETY: the slice is only written here, during this synchronous call.
-    let out = unsafe { cookie.as_mut() };
-    if out.len() < 4 {
-      return Err(invalid_arg("load needs a Float64Array of 4"));
+    Loaded::Whole(json) => {
+      out[0] = -1.0;
+      json
     }
-    Ok(self.store.load(&id, now()).map(|loaded| match loaded {
-      Loaded::Fields {
-        data,
-        shape,
-        serial,
-        expires_at,
-        data_as_stringified,
-        touch_changes_nothing,
-      } => {
-        out[0] = f64::from(shape);
-        out[1] = serial as f64;
-        out[2] = expires_at as f64;
-        out[3] = f64::from(u8::from(data_as_stringified) | u8::from(touch_changes_nothing) << 1);
-        data
-      }
-      Loaded::Whole(json) => {
-        out[0] = -1.0;
-        json
-      }
-    }))
-  }
+  }))
+}
 
-  /// The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
-  /// that shape is gone.
-  #[napi(catch_unwind)]
-  pub fn cookie_fields_json(&self, shape: u32, serial: f64) -> Option<String> {
-    self.store.cookie_fields_json(shape, serial as u64)
-  }
+/// The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
+/// that shape is gone.
+#[napi(catch_unwind)]
+pub fn memory_store_cookie_fields_json(
+  store: &StoreHandle,
+  shape: u32,
+  serial: f64,
+) -> Option<String> {
+  store.cookie_fields_json(shape, serial as u64)
+}
 
-  /// Touches a session whose cookie is still the shape `load` reported, giving it the expiry
-  /// `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
-  #[napi(catch_unwind)]
-  pub fn touch_fields(&self, id: String, shape: u32, serial: f64, expires_ms: Option<f64>) -> bool {
-    let expires_at = expires_ms.and_then(milliseconds);
-    self
-      .store
-      .touch_fields(&id, shape, serial as u64, expires_at, now())
-  }
+/// Touches a session whose cookie is still the shape `load` reported, giving it the expiry
+/// `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+#[napi(catch_unwind)]
+pub fn memory_store_touch_fields(
+  store: &StoreHandle,
+  id: String,
+  shape: u32,
+  serial: f64,
+  expires_ms: Option<f64>,
+) -> bool {
+  let expires_at = expires_ms.and_then(milliseconds);
+  store.touch_fields(&id, shape, serial as u64, expires_at, now())
+}
 
-  #[napi(catch_unwind)]
-  pub fn set(
-    &self,
-    id: String,
-    cookie_json: Option<String>,
-    data_json: String,
-    expires_ms: Option<f64>,
-  ) {
-    let expires_at = expires_ms.and_then(milliseconds);
-    self
-      .store
-      .set(&id, cookie_json.as_deref(), &data_json, expires_at, now());
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_set(
+  store: &StoreHandle,
+  id: String,
+  cookie_json: Option<String>,
+  data_json: String,
+  expires_ms: Option<f64>,
+) {
+  let expires_at = expires_ms.and_then(milliseconds);
+  store.set(&id, cookie_json.as_deref(), &data_json, expires_at, now());
+}
 
-  #[napi(catch_unwind)]
-  pub fn touch(&self, id: String, cookie_json: Option<String>, expires_ms: Option<f64>) -> bool {
-    let expires_at = expires_ms.and_then(milliseconds);
-    self
-      .store
-      .touch(&id, cookie_json.as_deref(), expires_at, now())
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_touch(
+  store: &StoreHandle,
+  id: String,
+  cookie_json: Option<String>,
+  expires_ms: Option<f64>,
+) -> bool {
+  let expires_at = expires_ms.and_then(milliseconds);
+  store.touch(&id, cookie_json.as_deref(), expires_at, now())
+}
 
-  /// Merges one request's changes into a live session under the store's lock: sets each
-  /// top-level member of the JSON object `changesJson` in the session's data (existing keys in
-  /// place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
-  /// as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
-  /// Throws when `changesJson` or the stored data is not a JSON object.
-  #[napi(catch_unwind)]
-  pub fn merge(
-    &self,
-    id: String,
-    changes_json: String,
-    removed_keys: Vec<napi::bindgen_prelude::Utf16String>,
-    cookie_json: Option<String>,
-    expires_ms: Option<f64>,
-  ) -> Result<bool> {
-    let removed: Vec<&[u16]> = removed_keys.iter().map(|key| &key[..]).collect();
-    let expires_at = expires_ms.and_then(milliseconds);
-    self
-      .store
-      .merge(
-        &id,
-        &changes_json,
-        &removed,
-        cookie_json.as_deref(),
-        expires_at,
-        now(),
-      )
-      .map_err(invalid_arg)
-  }
+/// Merges one request's changes into a live session under the store's lock: sets each
+/// top-level member of the JSON object `changesJson` in the session's data (existing keys in
+/// place, new ones appended), deletes `removedKeys`, replaces the cookie and expiry, and counts
+/// as a use. Returns false, changing nothing, when the session is missing, expired or destroyed.
+/// Throws when `changesJson` or the stored data is not a JSON object.
+#[napi(catch_unwind)]
+pub fn memory_store_merge(
+  store: &StoreHandle,
+  id: String,
+  changes_json: String,
+  removed_keys: Vec<napi::bindgen_prelude::Utf16String>,
+  cookie_json: Option<String>,
+  expires_ms: Option<f64>,
+) -> Result<bool> {
+  let removed: Vec<&[u16]> = removed_keys.iter().map(|key| &key[..]).collect();
+  let expires_at = expires_ms.and_then(milliseconds);
+  store
+    .merge(
+      &id,
+      &changes_json,
+      &removed,
+      cookie_json.as_deref(),
+      expires_at,
+      now(),
+    )
+    .map_err(invalid_arg)
+}
 
-  #[napi(catch_unwind)]
-  pub fn destroy(&self, id: String) {
-    self.store.destroy(&id);
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_destroy(store: &StoreHandle, id: String) {
+  store.destroy(&id);
+}
 
-  #[napi(catch_unwind)]
-  pub fn clear(&self) {
-    self.store.clear();
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_clear(store: &StoreHandle) {
+  store.clear();
+}
 
-  #[napi(catch_unwind)]
-  pub fn length(&self) -> u32 {
-    self.store.len(now()) as u32
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_length(store: &StoreHandle) -> u32 {
+  store.len(now()) as u32
+}
 
-  /// Live sessions as a flat list: ID, JSON, ID, JSON, ...
-  #[napi(catch_unwind)]
-  pub fn entries(&self) -> Vec<String> {
-    self
-      .store
-      .entries(now())
-      .into_iter()
-      .flat_map(|(id, json)| [id, json])
-      .collect()
-  }
+/// Live sessions as a flat list: ID, JSON, ID, JSON, ...
+#[napi(catch_unwind)]
+pub fn memory_store_entries(store: &StoreHandle) -> Vec<String> {
+  store
+    .entries(now())
+    .into_iter()
+    .flat_map(|(id, json)| [id, json])
+    .collect()
+}
 
-  /// Removes expired sessions; returns how many.
-  #[napi(catch_unwind)]
-  pub fn sweep(&self) -> u32 {
-    self.store.sweep(now()) as u32
-  }
+/// Removes expired sessions; returns how many.
+#[napi(catch_unwind)]
+pub fn memory_store_sweep(store: &StoreHandle) -> u32 {
+  store.sweep(now()) as u32
+}
 
-  #[napi(catch_unwind)]
-  pub fn stats(&self) -> NativeMemoryStoreStats {
-    self.store.stats().into()
-  }
+#[napi(catch_unwind)]
+pub fn memory_store_stats(store: &StoreHandle) -> NativeMemoryStoreStats {
+  store.stats().into()
 }
 
 fn invalid_arg(err: impl ToString) -> Error {

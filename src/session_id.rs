@@ -6,6 +6,8 @@ use base64::Engine;
 use std::cell::RefCell;
 
 const ID_BYTES: usize = 24;
+/// Characters in an ID: 24 bytes in unpadded base64.
+pub const ID_LENGTH: usize = 32;
 /// Random bytes fetched per refill: one getrandom call serves this many IDs.
 const BUFFER_IDS: usize = 128;
 
@@ -45,7 +47,7 @@ mod tests {
   #[test]
   fn ids_are_32_base64url_characters() {
     let id = generate().unwrap();
-    assert_eq!(id.len(), 32);
+    assert_eq!(id.len(), ID_LENGTH);
     assert!(id
       .bytes()
       .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));

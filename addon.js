@@ -1,0 +1,89 @@
+'use strict'
+
+// The Rust addon's exports as the core's interface (the one fallback/ implements too). The addon
+// exports plain functions over External handles rather than classes: in a server, where a call's
+// code is cold by the time the next request makes it, a napi-rs class method costs a few
+// microseconds more than a function call (its receiver is checked and borrowed through a
+// registry), and the MemoryStore and codec are called on every request. These thin classes put
+// the handles back behind methods; V8 inlines them.
+
+const binding = require('./native')
+
+const {
+  memoryStoreOpen, memoryStoreGet, memoryStoreLoad, memoryStoreCookieFieldsJson, memoryStoreTouchFields,
+  memoryStoreSet, memoryStoreTouch, memoryStoreMerge, memoryStoreDestroy, memoryStoreClear, memoryStoreLength,
+  memoryStoreEntries, memoryStoreSweep, memoryStoreStats,
+  sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSign,
+  generateSessionIds
+} = binding
+
+const ID_LENGTH = 32
+// New IDs fetched per call into the addon; each is handed out once and the rest wait in this
+// module, as Node keeps its random UUIDs for crypto.randomUUID().
+const IDS_PER_CALL = 64
+
+let ids = ''
+let nextId = 0
+
+function generateSessionId () {
+  if (nextId === ids.length) {
+    ids = generateSessionIds(IDS_PER_CALL)
+    nextId = 0
+  }
+  const id = ids.slice(nextId, nextId + ID_LENGTH)
+  nextId += ID_LENGTH
+  return id
+}
+
+class NativeMemoryStore {
+  #store
+
+  constructor (options) {
+    this.#store = memoryStoreOpen(options)
+  }
+
+  get (id) { return memoryStoreGet(this.#store, id) }
+  load (id, cookie) { return memoryStoreLoad(this.#store, id, cookie) }
+  cookieFieldsJson (shape, serial) { return memoryStoreCookieFieldsJson(this.#store, shape, serial) }
+  touchFields (id, shape, serial, expiresMs) { return memoryStoreTouchFields(this.#store, id, shape, serial, expiresMs) }
+  set (id, cookieJson, dataJson, expiresMs) { memoryStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }
+  touch (id, cookieJson, expiresMs) { return memoryStoreTouch(this.#store, id, cookieJson, expiresMs) }
+  merge (id, changesJson, removedKeys, cookieJson, expiresMs) {
+    return memoryStoreMerge(this.#store, id, changesJson, removedKeys, cookieJson, expiresMs)
+  }
+
+  destroy (id) { memoryStoreDestroy(this.#store, id) }
+  clear () { memoryStoreClear(this.#store) }
+  length () { return memoryStoreLength(this.#store) }
+  entries () { return memoryStoreEntries(this.#store) }
+  sweep () { return memoryStoreSweep(this.#store) }
+  stats () { return memoryStoreStats(this.#store) }
+}
+
+class SessionCodec {
+  #codec
+
+  constructor (cookieName, secrets) {
+    this.#codec = sessionCodecNew(cookieName, secrets)
+  }
+
+  readSessionId (cookieHeader) { return sessionCodecReadSessionId(this.#codec, cookieHeader) }
+  sign (id) { return sessionCodecSign(this.#codec, id) }
+  unsign (signedValue) { return sessionCodecUnsign(this.#codec, signedValue) }
+  setCookieHeader (id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite) {
+    return sessionCodecSetCookieHeader(this.#codec, id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite)
+  }
+}
+
+// `sign` is a measurement hook that only an addon built with the `bench-probes` feature has (see
+// bench/micro.js)
+if (typeof sessionCodecSign !== 'function') delete SessionCodec.prototype.sign
+
+module.exports = {
+  generateSessionId,
+  serializeCookie: binding.serializeCookie,
+  SessionCodec,
+  NativeMemoryStore,
+  changedKeys: binding.changedKeys,
+  threadsafeCallProbe: binding.threadsafeCallProbe
+}
