@@ -11,9 +11,9 @@
 //   SESSIONS=200000 npm run bench:memory
 
 const { execFileSync } = require('child_process')
+const { BATCH_SIZE: batchSize, fillStore, idFor, promisify } = require('./fill')
 
 const count = Number(process.env.SESSIONS) || 1000000
-const batchSize = 10000
 const hour = 3600000
 
 if (process.argv[2] === 'child') {
@@ -53,7 +53,7 @@ async function child (which) {
   }
 
   const base = usage()
-  await fill(session, store, 'a', hour)
+  await fillStore(session, store, { count, round: 'a', maxAge: hour })
   const full = usage()
   const perSession = (full.rss - base.rss) / count
   // V8's heap; for this package's store mostly the young generation, which grows to its maximum
@@ -63,48 +63,14 @@ async function child (which) {
 
   for (let i = 0; i < count; i++) store.destroy(idFor('a', i))
   for (const round of ['b', 'c', 'd']) {
-    await fill(session, store, round, 50)
+    await fillStore(session, store, { count, round, maxAge: 50 })
     await sleep(60)
     await promisify((done) => store.length(done))
   }
-  await fill(session, store, 'e', hour)
+  await fillStore(session, store, { count, round: 'e', maxAge: hour })
   const afterChurn = (usage().rss - base.rss) / count
 
   process.stdout.write(JSON.stringify({ perSession, jsHeapPerSession, afterChurn, countedBytes }))
-}
-
-// `count` sessions whose cookies live `maxAge` milliseconds, stored in batches.
-async function fill (session, store, round, maxAge) {
-  for (let start = 0; start < count; start += batchSize) {
-    const end = Math.min(count, start + batchSize)
-    await promisify((done) => {
-      let pending = end - start
-      const stored = (err) => {
-        if (err) done(err)
-        else if (--pending === 0) done()
-      }
-      for (let i = start; i < end; i++) {
-        store.set(idFor(round, i), sessionFor(session, i, maxAge), stored)
-      }
-    })
-  }
-}
-
-function sessionFor (session, i, maxAge) {
-  return {
-    cookie: new session.Cookie({ maxAge, httpOnly: true, path: '/' }),
-    user: { id: i, name: 'user' + i },
-    views: i % 17
-  }
-}
-
-// 32 characters, the length of a generated session ID.
-function idFor (round, i) {
-  return (round + '-' + i + '-abcdefghijklmnopqrstuvwxyz0123456789').slice(0, 32)
-}
-
-function promisify (operation) {
-  return new Promise((resolve, reject) => operation((err, value) => (err ? reject(err) : resolve(value))))
 }
 
 function sleep (ms) {

@@ -14,6 +14,14 @@
 // redis-server this script starts on a free loopback port (skipped, saying so, where redis-server is
 // not installed); this package on its JavaScript fallback core; this package with `merge: true`;
 // and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
+// Each route is measured under two loads (BENCH_LOAD=rate or closed for one of them): a fixed rate
+// below saturation, and a closed loop where every connection sends its next request as soon as the
+// last one is answered. At a fixed rate, work deferred to a later turn of the event loop is batched
+// with other requests' and can even show as an overhead below zero; the closed loop keeps the
+// server saturated, so its CPU per request is the cost of the work itself.
+// With BENCH_FILL=N (default 1,000,000; 0 leaves them out) the MemoryStore rows of this package
+// and of express-session are measured again with N other live sessions in the store, set through
+// its callback API before the load starts.
 // "Overhead" is CPU per request minus bare Express's (same framework, same round); "ratio" divides
 // this package's overhead by express-session's. Raw samples go to bench/results/.
 
@@ -39,20 +47,25 @@ const rate = Number(process.env.BENCH_RATE) || 2500
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null
 const serverNode = process.env.BENCH_NODE || process.execPath
 const routes = ['/new', '/read', '/write']
+const loads = process.env.BENCH_LOAD ? process.env.BENCH_LOAD.split(',') : ['rate', 'closed']
+const fill = process.env.BENCH_FILL === undefined ? 1000000 : Number(process.env.BENCH_FILL)
 
 const labels = {
   bare: 'bare',
   upstream: 'express-session',
   ours: 'express-session-rs',
   fallback: 'express-session-rs, JS fallback',
-  merge: 'express-session-rs, merge: true'
+  merge: 'express-session-rs, merge: true',
+  'upstream-filled': 'express-session',
+  'ours-filled': 'express-session-rs'
 }
+const loadLabels = { rate: `${rate}/s`, closed: 'closed loop' }
 
 // Every configuration measured in a round: [framework, store, variant].
 function configurations (haveRedis) {
   const list = []
   for (const [framework, stores, extras] of [
-    ['express4', ['memory', 'async', 'redis'], { memory: ['fallback', 'merge'], redis: ['merge'] }],
+    ['express4', ['memory', 'async', 'redis'], { memory: ['fallback', 'merge', ...(fill > 0 ? ['upstream-filled', 'ours-filled'] : [])], redis: ['merge'] }],
     ['express5', ['memory'], {}]
   ]) {
     for (const store of stores) {
@@ -73,10 +86,11 @@ function start (config) {
   delete env.EXPRESS_SESSION_RS_FALLBACK
   if (config.variant === 'fallback') env.EXPRESS_SESSION_RS_FALLBACK = '1'
   const serverConfig = {
-    impl: config.variant === 'bare' || config.variant === 'upstream' ? config.variant : 'ours',
+    impl: config.variant === 'bare' || config.variant.startsWith('upstream') ? config.variant.replace('-filled', '') : 'ours',
     framework: config.framework,
     store: config.store,
-    merge: config.variant === 'merge'
+    merge: config.variant === 'merge',
+    fill: config.variant.endsWith('-filled') ? fill : 0
   }
   const child = fork(path.join(__dirname, 'server.js'), [JSON.stringify(serverConfig)], {
     env, execPath: serverNode, stdio: ['ignore', 'inherit', 'inherit', 'ipc']
@@ -104,14 +118,14 @@ function sessionCookie (port) {
   })
 }
 
-async function measure (config, route) {
+async function measure (config, route, load) {
   const { child, port } = await start(config)
   try {
     const cookie = await sessionCookie(port)
     const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
     await autocannon({ ...options, duration: warmupSeconds })
     const before = await cpuOf(child)
-    const result = await autocannon({ ...options, duration: seconds, overallRate: rate })
+    const result = await autocannon({ ...options, duration: seconds, ...(load === 'rate' ? { overallRate: rate } : {}) })
     const after = await cpuOf(child)
     if (result.non2xx || result.errors) throw new Error(`${JSON.stringify(config)} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu: (after - before) / result.requests.total }
@@ -154,12 +168,14 @@ async function main () {
 
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const route of routes) {
-        for (const config of configs) {
-          const key = `${config.framework} ${config.store} ${config.variant} ${route}`
-          const sample = await measure(config, route)
-          ;(samples[key] = samples[key] || []).push(sample)
-          process.stderr.write(`round ${round + 1}/${rounds} ${key}: ${fixed(sample.rps, 0)} req/s, ${fixed(sample.cpu)} µs CPU/req\n`)
+      for (const load of loads) {
+        for (const route of routes) {
+          for (const config of configs) {
+            const key = `${load} ${config.framework} ${config.store} ${config.variant} ${route}`
+            const sample = await measure(config, route, load)
+            ;(samples[key] = samples[key] || []).push(sample)
+            process.stderr.write(`round ${round + 1}/${rounds} ${key}: ${fixed(sample.rps, 0)} req/s, ${fixed(sample.cpu)} µs CPU/req\n`)
+          }
         }
       }
     }
@@ -171,37 +187,41 @@ async function main () {
   const cpus = os.cpus()
   const lines = [
     `${new Date().toISOString().slice(0, 10)}, node ${serverVersion}, ${cpus[0].model.trim()} × ${cpus.length}, ` +
-      `${rounds} rounds × ${seconds} s at ${rate} requests/s over ${connections} connections; median (spread) over rounds`,
+      `${rounds} rounds × ${seconds} s over ${connections} connections, after ${warmupSeconds} s of warm-up; median (spread) over rounds`,
     '',
-    '| framework | store | route | server | req/s served | p99 ms | CPU µs/req | overhead µs | ratio |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |'
+    '| load | framework | store | route | server | req/s served | p99 ms | CPU µs/req | overhead µs | ratio |',
+    '| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |'
   ]
   const summary = []
-  for (const config of configs) {
-    for (const route of routes) {
-      const list = samples[`${config.framework} ${config.store} ${config.variant} ${route}`]
-      const bare = samples[`${config.framework} memory bare ${route}`]
-      const upstream = samples[`${config.framework} ${config.store} upstream ${route}`]
-      const cpu = list.map((s) => s.cpu)
-      const row = { ...config, route, rps: median(list.map((s) => s.rps)), p99: median(list.map((s) => s.p99)), cpu: median(cpu), cpuSpread: spread(cpu) }
-      let overheadText = ''
-      let ratioText = ''
-      if (config.variant !== 'bare' && bare) {
-        // per round: this server's CPU minus bare Express's measured in the same round
-        const overheads = list.map((s, i) => s.cpu - bare[i].cpu)
-        row.overhead = median(overheads)
-        row.overheadSpread = spread(overheads)
-        overheadText = `${fixed(row.overhead)} (${fixed(row.overheadSpread)})`
-        if (config.variant !== 'upstream' && upstream) {
-          const upstreamOverhead = median(upstream.map((s, i) => s.cpu - bare[i].cpu))
-          const ratios = list.map((s, i) => (s.cpu - bare[i].cpu) / (upstream[i].cpu - bare[i].cpu))
-          row.ratio = row.overhead / upstreamOverhead
-          row.ratioRange = [Math.min(...ratios), Math.max(...ratios)]
-          ratioText = `${fixed(row.ratio, 2)} (${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)})`
+  for (const load of loads) {
+    for (const config of configs) {
+      for (const route of routes) {
+        const list = samples[`${load} ${config.framework} ${config.store} ${config.variant} ${route}`]
+        const bare = samples[`${load} ${config.framework} memory bare ${route}`]
+        // a filled store's rows are compared with express-session's store filled alike
+        const upstreamVariant = config.variant.endsWith('-filled') ? 'upstream-filled' : 'upstream'
+        const upstream = samples[`${load} ${config.framework} ${config.store} ${upstreamVariant} ${route}`]
+        const cpu = list.map((s) => s.cpu)
+        const row = { load, ...config, route, rps: median(list.map((s) => s.rps)), p99: median(list.map((s) => s.p99)), cpu: median(cpu), cpuSpread: spread(cpu) }
+        let overheadText = ''
+        let ratioText = ''
+        if (config.variant !== 'bare' && bare) {
+          // per round: this server's CPU minus bare Express's measured in the same round
+          const overheads = list.map((s, i) => s.cpu - bare[i].cpu)
+          row.overhead = median(overheads)
+          row.overheadSpread = spread(overheads)
+          overheadText = `${fixed(row.overhead)} (${fixed(row.overheadSpread)})`
+          if (!config.variant.startsWith('upstream') && upstream) {
+            const upstreamOverhead = median(upstream.map((s, i) => s.cpu - bare[i].cpu))
+            const ratios = list.map((s, i) => (s.cpu - bare[i].cpu) / (upstream[i].cpu - bare[i].cpu))
+            row.ratio = row.overhead / upstreamOverhead
+            row.ratioRange = [Math.min(...ratios), Math.max(...ratios)]
+            ratioText = `${fixed(row.ratio, 2)} (${fixed(row.ratioRange[0], 2)}–${fixed(row.ratioRange[1], 2)})`
+          }
         }
+        summary.push(row)
+        lines.push(`| ${loadLabels[load]} | ${config.framework} | ${config.store} | ${route} | ${labels[config.variant]}${config.variant.endsWith('-filled') ? `, ${fill.toLocaleString('en')} other sessions` : ''} | ${fixed(row.rps, 0)} | ${row.p99} | ${fixed(row.cpu)} (${fixed(row.cpuSpread)}) | ${overheadText} | ${ratioText} |`)
       }
-      summary.push(row)
-      lines.push(`| ${config.framework} | ${config.store} | ${route} | ${labels[config.variant]} | ${fixed(row.rps, 0)} | ${row.p99} | ${fixed(row.cpu)} (${fixed(row.cpuSpread)}) | ${overheadText} | ${ratioText} |`)
     }
   }
 
@@ -209,7 +229,7 @@ async function main () {
   console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios)')
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true })
   const file = path.join(__dirname, 'results', `run-${Date.now()}.json`)
-  fs.writeFileSync(file, JSON.stringify({ node: serverVersion, cpu: cpus[0].model, rounds, seconds, connections, summary, samples }, null, 2))
+  fs.writeFileSync(file, JSON.stringify({ node: serverVersion, cpu: cpus[0].model, rounds, seconds, warmupSeconds, rate, connections, fill, summary, samples }, null, 2))
   console.log(`raw samples: ${path.relative(process.cwd(), file)}`)
 }
 

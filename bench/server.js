@@ -2,11 +2,13 @@
 
 // One benchmark server, run as a child of run.js with its configuration as JSON in argv[2]:
 //   { impl: 'bare' | 'upstream' | 'ours', framework: 'express4' | 'express5',
-//     store: 'memory' | 'async' | 'redis', merge: boolean }
+//     store: 'memory' | 'async' | 'redis', merge: boolean, fill: number }
+// (with `fill`, that many other live sessions are set in the store before the server listens)
 // (the fallback core is chosen by run.js through EXPRESS_SESSION_RS_FALLBACK). It reports its port
 // over IPC and answers 'cpu' messages with process.cpuUsage().
 
 const { requireWithExpressSession } = require('../__test__/support/with-express-session')
+const { fillStore } = require('./fill')
 
 const config = JSON.parse(process.argv[2])
 const express = require(config.framework === 'express5' ? 'express5' : 'express')
@@ -52,6 +54,7 @@ async function main () {
     const store = config.store === 'async'
       ? asyncStore(session)
       : config.store === 'redis' ? await redisStore(session) : new session.MemoryStore()
+    if (config.fill > 0) await fillStore(session, store, { count: config.fill, round: 'other', maxAge: 3600000 })
     app.use(session({ secret: 'bench secret', resave: false, saveUninitialized: true, store, merge: config.merge }))
   }
 
