@@ -15,6 +15,8 @@ const { BATCH_SIZE: batchSize, fillStore, idFor, promisify } = require('./fill')
 
 const count = Number(process.env.SESSIONS) || 1000000
 const hour = 3600000
+// how long the store is left idle after its sessions have expired, before its memory is read
+const idleMs = 2000
 
 if (process.argv[2] === 'child') {
   child(process.argv[3]).catch((err) => {
@@ -29,17 +31,17 @@ function report () {
   const date = new Date().toISOString().slice(0, 10)
   console.log(`${count.toLocaleString('en')} sessions like {cookie, user: {id, name}, views}, set in batches of ${batchSize.toLocaleString('en')}; node ${process.version}, ${date}`)
   console.log()
-  console.log('| store | RSS per session | of which JS heap | RSS per live session after 3 rounds of churn | store\'s own count of bytes per session |')
-  console.log('| --- | ---: | ---: | ---: | ---: |')
+  console.log('| store | RSS per session | of which JS heap | RSS per live session after 3 rounds of churn | RSS once every session expired, against before the fill | store\'s own count of bytes per session |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
   for (const which of ['upstream', 'ours']) {
     const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', __filename, 'child', which], {
       encoding: 'utf8',
       env: { ...process.env, SESSIONS: String(count) }
     })
-    const { perSession, jsHeapPerSession, afterChurn, countedBytes } = JSON.parse(out)
+    const { perSession, jsHeapPerSession, afterChurn, afterExpiry, countedBytes } = JSON.parse(out)
     const name = which === 'ours' ? 'express-session-rs MemoryStore' : 'express-session MemoryStore'
     const counted = countedBytes === null ? 'n/a' : countedBytes.toFixed(0) + ' B'
-    console.log(`| ${name} | ${perSession.toFixed(0)} B | ${jsHeapPerSession.toFixed(0)} B | ${afterChurn.toFixed(0)} B | ${counted} |`)
+    console.log(`| ${name} | ${perSession.toFixed(0)} B | ${jsHeapPerSession.toFixed(0)} B | ${afterChurn.toFixed(0)} B | ${afterExpiry.toFixed(2)} × | ${counted} |`)
   }
 }
 
@@ -70,7 +72,15 @@ async function child (which) {
   await fillStore(session, store, { count, round: 'e', maxAge: hour })
   const afterChurn = (usage().rss - base.rss) / count
 
-  process.stdout.write(JSON.stringify({ perSession, jsHeapPerSession, afterChurn, countedBytes }))
+  // every session gone: the live ones destroyed, then a last full set that expires and is swept
+  for (let i = 0; i < count; i++) store.destroy(idFor('e', i))
+  await fillStore(session, store, { count, round: 'f', maxAge: 50 })
+  await sleep(60)
+  await promisify((done) => store.length(done))
+  await sleep(idleMs)
+  const afterExpiry = usage().rss / base.rss
+
+  process.stdout.write(JSON.stringify({ perSession, jsHeapPerSession, afterChurn, afterExpiry, countedBytes }))
 }
 
 function sleep (ms) {

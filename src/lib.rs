@@ -3,6 +3,7 @@
 //! Every module but `binding` is plain Rust, free of napi types and unit-tested with `cargo test`;
 //! `binding` is the one thin layer that exposes them to JavaScript.
 
+pub mod allocator;
 pub mod cookie_form;
 pub mod cookie_header;
 pub mod cookie_shapes;

@@ -12,6 +12,7 @@
 //! links and reused by later sessions, so churn does not grow memory. Times are epoch milliseconds
 //! passed in by the caller, which keeps this module deterministic under test.
 
+use crate::allocator;
 use crate::cookie_form::{CookieFields, Expires};
 use crate::cookie_shapes::CookieShapes;
 use crate::iso_time;
@@ -25,6 +26,8 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 const NIL: u32 = u32::MAX;
+/// Slabs smaller than this are never compacted: what they could give back is not worth a pass.
+const COMPACT_FROM_SLOTS: usize = 4096;
 /// The expiry of a session that never expires.
 pub const NEVER: i64 = i64::MAX;
 
@@ -410,6 +413,43 @@ impl Inner {
     index
   }
 
+  /// Once most of the slots are free (a peak of sessions has expired or been destroyed), moves the
+  /// live sessions into a slab and a table sized for them, oldest first, and hands the freed heap
+  /// back to the operating system: a store does not keep its peak's memory forever. The live
+  /// sessions then number at most a quarter of the slots, so each compaction costs at most a third
+  /// of the removals since the slab last grew or shrank.
+  fn compact_if_sparse(&mut self) {
+    let live = self.table.len();
+    if self.slots.len() < COMPACT_FROM_SLOTS || live * 4 >= self.slots.len() {
+      return;
+    }
+    let mut slots = Vec::with_capacity(live);
+    let mut index = self.oldest;
+    while index != NIL {
+      let slot = std::mem::replace(&mut self.slots[index as usize], Slot::FREE);
+      index = slot.newer;
+      let position = slots.len() as u32;
+      slots.push(Slot {
+        older: position.checked_sub(1).unwrap_or(NIL),
+        newer: if index == NIL { NIL } else { position + 1 },
+        ..slot
+      });
+    }
+    let mut table = HashTable::with_capacity(live);
+    for (position, slot) in slots.iter().enumerate() {
+      let hasher = &self.hasher;
+      table.insert_unique(hasher.hash_one(slot.key()), position as u32, |&i| {
+        hasher.hash_one(slots[i as usize].key())
+      });
+    }
+    self.oldest = if live == 0 { NIL } else { 0 };
+    self.newest = if live == 0 { NIL } else { live as u32 - 1 };
+    self.free = NIL;
+    self.slots = slots;
+    self.table = table;
+    allocator::release_free_memory();
+  }
+
   fn sweep(&mut self, now: i64) -> usize {
     let mut expired = 0;
     // removing a session moves no other, so the slots can be walked while removing
@@ -421,6 +461,7 @@ impl Inner {
       }
     }
     self.stats.expirations += expired as u64;
+    self.compact_if_sparse();
     expired
   }
 }
@@ -635,6 +676,7 @@ impl MemoryStore {
     let mut inner = self.lock();
     if let Some(index) = inner.find(id) {
       inner.remove(index);
+      inner.compact_if_sparse();
     }
   }
 
@@ -647,6 +689,8 @@ impl MemoryStore {
     *inner = Inner::new();
     inner.stats = stats;
     inner.shapes = shapes;
+    drop(inner);
+    allocator::release_free_memory();
   }
 
   /// Live sessions, after removing the expired ones.
@@ -834,6 +878,69 @@ mod tests {
     let inner = s.lock();
     assert_eq!(inner.slots.len(), 1_000);
     assert_eq!(inner.table.len(), 0);
+  }
+
+  #[test]
+  fn a_store_shrinks_back_once_its_peak_has_gone() {
+    let s = bounded(100_000);
+    for i in 0..20_000i64 {
+      // every tenth session outlives the others
+      let expires_at = if i % 10 == 0 { 1_000 } else { 10 };
+      s.set(
+        &format!("s{i}"),
+        Some(COOKIE),
+        &format!("{{\"n\":{i}}}"),
+        Some(expires_at),
+        0,
+      );
+    }
+    // the survivors, in least recently used order: 0, 10, ..., with 5000 used last
+    s.get("s5000", 1);
+    assert_eq!(s.sweep(20), 18_000);
+    {
+      let inner = s.lock();
+      assert_eq!(inner.slots.len(), 2_000);
+      assert_eq!(inner.table.len(), 2_000);
+      assert_eq!(inner.free, NIL);
+    }
+    let ids: Vec<String> = s.entries(20).into_iter().map(|(id, _)| id).collect();
+    let mut expected: Vec<String> = (0..20_000)
+      .step_by(10)
+      .filter(|&i| i != 5000)
+      .map(|i| format!("s{i}"))
+      .collect();
+    expected.push("s5000".into());
+    assert_eq!(ids, expected);
+    assert_eq!(
+      s.get("s70", 20).as_deref(),
+      Some(
+        r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"n":70}"#
+      )
+    );
+    // the bound still evicts in the same order, and new sessions take new slots
+    s.set("new", None, "{}", None, 20);
+    assert_eq!(s.len(20), 2_001);
+    s.destroy("s0");
+    assert_eq!(s.get("s0", 20), None);
+    assert!(s.stats().bytes > 0);
+  }
+
+  #[test]
+  fn destroying_most_sessions_shrinks_the_store() {
+    let s = store();
+    for i in 0..10_000 {
+      s.set(&format!("s{i}"), None, "{}", None, 0);
+    }
+    for i in 0..9_000 {
+      s.destroy(&format!("s{i}"));
+    }
+    let inner = s.lock();
+    assert!(
+      inner.slots.len() < 4_000,
+      "{} slots for 1,000 sessions",
+      inner.slots.len()
+    );
+    assert_eq!(inner.table.len(), 1_000);
   }
 
   #[test]
