@@ -1,7 +1,7 @@
 'use strict'
 
 // The embedded MemoryStore hands the middleware a session as its data JSON and its cookie's shared
-// fields rather than as one JSON text (session/memory.js, src/memory_store.rs). These specs hold
+// fields rather than as one JSON text (session/memory.js, src/memory_store/). These specs hold
 // that path to what Store#createSession makes of the whole stored session, and to what
 // express-session stores on a touch.
 

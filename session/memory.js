@@ -1,6 +1,6 @@
 'use strict'
 
-// The embedded session store. Sessions live in native memory (see src/memory_store.rs), outside
+// The embedded session store. Sessions live in native memory (see src/memory_store/), outside
 // the JS heap: expired ones are never returned and are swept on a timer that does not keep the
 // process alive, an optional bound evicts the least recently used, and stores given the same
 // `name` share their sessions across the worker threads of one process.
