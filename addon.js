@@ -11,7 +11,7 @@ const binding = require('./native')
 
 const {
   memoryStoreOpen, memoryStoreGet, memoryStoreLoad, memoryStoreCookieFieldsJson, memoryStoreTouchFields,
-  memoryStoreSet, memoryStoreTouch, memoryStoreMerge, memoryStoreDestroy, memoryStoreClear, memoryStoreLength,
+  memoryStoreSet, memoryStoreSetFields, memoryStoreTouch, memoryStoreMerge, memoryStoreDestroy, memoryStoreClear, memoryStoreLength,
   memoryStoreEntries, memoryStoreSweep, memoryStoreStats,
   sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSign,
   generateSessionIds
@@ -35,6 +35,9 @@ function generateSessionId () {
   return id
 }
 
+// where a set reports the parts of what it stored when its caller does not want them
+const unreadParts = new Float64Array(4)
+
 class NativeMemoryStore {
   #store
 
@@ -46,7 +49,15 @@ class NativeMemoryStore {
   load (id, cookie) { return memoryStoreLoad(this.#store, id, cookie) }
   cookieFieldsJson (shape, serial) { return memoryStoreCookieFieldsJson(this.#store, shape, serial) }
   touchFields (id, shape, serial, expiresMs) { return memoryStoreTouchFields(this.#store, id, shape, serial, expiresMs) }
-  set (id, cookieJson, dataJson, expiresMs) { memoryStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }
+  // `parts` (a Float64Array of 4, optional) gets how the session keeps its cookie, as from load
+  set (id, cookieJson, dataJson, expiresMs, parts = unreadParts) {
+    memoryStoreSet(this.#store, id, cookieJson, dataJson, expiresMs, parts)
+  }
+
+  setFields (id, shape, serial, dataJson, expiresMs, parts = unreadParts) {
+    return memoryStoreSetFields(this.#store, id, shape, serial, dataJson, expiresMs, parts)
+  }
+
   touch (id, cookieJson, expiresMs) { return memoryStoreTouch(this.#store, id, cookieJson, expiresMs) }
   merge (id, changesJson, removedKeys, cookieJson, expiresMs) {
     return memoryStoreMerge(this.#store, id, changesJson, removedKeys, cookieJson, expiresMs)

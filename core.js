@@ -21,7 +21,7 @@ const ADDON_FUNCTIONS = [
   'generateSessionIds', 'serializeCookie', 'changedKeys',
   'sessionCodecNew', 'sessionCodecReadSessionId', 'sessionCodecUnsign', 'sessionCodecSetCookieHeader',
   'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
-  'memoryStoreSet', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
+  'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
   'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats'
 ]
 

@@ -53,10 +53,8 @@ export declare function memoryStoreLength(store: StoreHandle): number
 
 /**
  * The middleware's read of a live session (null when there is none). A session whose cookie
- * is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
- * into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
- * touch with the same cookie would change nothing; any other session comes as its whole JSON,
- * with -1 written at `cookie[0]`.
+ * is kept as fields comes as its data JSON, with its parts written into `cookie` (see
+ * `write_parts`); any other session comes as its whole JSON, with -1 written at `cookie[0]`.
  */
 export declare function memoryStoreLoad(store: StoreHandle, id: string, cookie: Float64Array): string | null
 
@@ -71,7 +69,15 @@ export declare function memoryStoreMerge(store: StoreHandle, id: string, changes
 
 export declare function memoryStoreOpen(options?: NativeMemoryStoreOptions | undefined | null): StoreHandle
 
-export declare function memoryStoreSet(store: StoreHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
+/** Stores a session, and writes into `cookie` how it keeps the cookie, as `load` would. */
+export declare function memoryStoreSet(store: StoreHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs: number | undefined | null, cookie: Float64Array): void
+
+/**
+ * Stores a session whose cookie has the fields of shape `shape` (as `load` or `set` reported
+ * it), its expiry being `expiresMs`, and writes into `cookie` how it keeps the cookie; false,
+ * storing nothing, when a set with the cookie's JSON is needed instead.
+ */
+export declare function memoryStoreSetFields(store: StoreHandle, id: string, shape: number, serial: number, dataJson: string, expiresMs: number | undefined | null, cookie: Float64Array): boolean
 
 export declare function memoryStoreStats(store: StoreHandle): NativeMemoryStoreStats
 

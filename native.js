@@ -848,6 +848,7 @@ module.exports.memoryStoreLoad = nativeBinding.memoryStoreLoad
 module.exports.memoryStoreMerge = nativeBinding.memoryStoreMerge
 module.exports.memoryStoreOpen = nativeBinding.memoryStoreOpen
 module.exports.memoryStoreSet = nativeBinding.memoryStoreSet
+module.exports.memoryStoreSetFields = nativeBinding.memoryStoreSetFields
 module.exports.memoryStoreStats = nativeBinding.memoryStoreStats
 module.exports.memoryStoreSweep = nativeBinding.memoryStoreSweep
 module.exports.memoryStoreTouch = nativeBinding.memoryStoreTouch

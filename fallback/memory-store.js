@@ -71,7 +71,10 @@ class FallbackMemoryStore {
     return this.get(id)
   }
 
-  set (id, cookieJson, dataJson, expiresMs) {
+  // `parts`, when given, gets -1 at 0: like load, this storage reports no cookie shapes (so it is
+  // never asked to store by one, with the addon's setFields)
+  set (id, cookieJson, dataJson, expiresMs, parts) {
+    if (parts !== undefined) parts[0] = -1
     const now = Date.now()
     this.#cache.set(requireString(id, 'id'), {
       cookie: optionalString(cookieJson, 'cookieJson'),

@@ -20,6 +20,7 @@ const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./se
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { copyStoredData, reviveCookie } = require('./stored')
+const RecentSessions = require('./recent-sessions')
 
 const defer = setImmediate
 const kSessionsView = Symbol('sessions view')
@@ -36,7 +37,11 @@ function MemoryStore (options) {
     throw new TypeError('MemoryStore name option must be a string')
   }
 
-  const storage = new native.NativeMemoryStore({ name: opts.name, max, ttl })
+  const nativeStorage = new native.NativeMemoryStore({ name: opts.name, max, ttl })
+  // see session/recent-sessions.js for why, and for which stores
+  const storage = native.isNative && opts.name === undefined && max === undefined
+    ? new RecentSessions(nativeStorage)
+    : nativeStorage
   this[kNativeStore] = storage
   this[kSessionsView] = null
   this.sweeper = null
@@ -203,6 +208,8 @@ const hasOwn = Object.prototype.hasOwnProperty
 // Where the native load writes a session's cookie shape, serial, expiry and flags (one load at a
 // time: it is read right after each call).
 const loadedCookie = new Float64Array(4)
+// Where a save reports how the storage keeps the session's cookie, laid out alike.
+const savedCookie = new Float64Array(4)
 const DATA_AS_STRINGIFIED = 1
 const TOUCH_CHANGES_NOTHING = 2
 // Cookie shapes remembered per adapter; shapes differ by cookie options (and by originalMaxAge when
@@ -236,6 +243,13 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
   constructor (store) {
     super(store)
     this.shapes = new Map() // serial -> cookie fields
+    // the cookie shape last loaded or saved (a server's sessions have few): a cookie that still has
+    // it is saved as the shape's number, without its JSON
+    this.lastShape = null
+  }
+
+  rememberShape (shape, serial, fields) {
+    if (this.lastShape === null || this.lastShape.serial !== serial) this.lastShape = { shape, serial, fields }
   }
 
   load (id, callback) {
@@ -268,6 +282,7 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
       // the shape went with its last session, in another thread, since the load
       return parseStored(storage.get(key))
     }
+    this.rememberShape(shape, serial, cookieFields)
     return new LoadedSession(key, JSON.parse(json), flags & DATA_AS_STRINGIFIED ? json : undefined, shape, serial,
       cookieFields, expiresAt, (flags & TOUCH_CHANGES_NOTHING) !== 0)
   }
@@ -301,7 +316,28 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
   save (view, callback) {
     const sess = view.session
     if (this.store.set !== memorySet || sess.save !== sessionSave) return super.save(view, callback)
-    answerSynchronously(writeSession, this.store[kNativeStore], storageKey(sess.id), sess, view.dataJson, undefined, callback)
+    try {
+      this.saveSession(storageKey(sess.id), sess.cookie, view.dataJson)
+    } catch (err) {
+      callback(err)
+      return
+    }
+    callback(null, kStandsInForDeferredAnswer)
+  }
+
+  // By the shape last seen when the cookie still has it, else with the cookie's JSON.
+  saveSession (key, cookie, dataJson) {
+    const storage = this.store[kNativeStore]
+    const last = this.lastShape
+    if (last !== null && keepsShape(cookie, last.fields) &&
+      storage.setFields(key, last.shape, last.serial, dataJson, cookieExpiry(cookie), savedCookie)) {
+      return
+    }
+    storage.set(key, cookieJson(cookie), dataJson, cookieExpiry(cookie), savedCookie)
+    if (savedCookie[0] >= 0) {
+      const fields = this.cookieFields(storage, savedCookie[0], savedCookie[1])
+      if (fields !== null) this.rememberShape(savedCookie[0], savedCookie[1], fields)
+    }
   }
 
   // A session whose cookie still has the shape it was loaded with gets only its expiry changed, or

@@ -2,7 +2,7 @@
 //! convert the results back. Every export catches panics, so a bug surfaces as a JS exception
 //! instead of aborting the process.
 
-use crate::memory_store::{Loaded, MemoryStore, Options, Stats};
+use crate::memory_store::{Loaded, MemoryStore, Options, Stats, Stored};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, session_id, signature};
 use napi::bindgen_prelude::{Buffer, External, Float64ArraySlice};
@@ -196,10 +196,8 @@ pub fn memory_store_get(store: &StoreHandle, id: String) -> Option<String> {
 }
 
 /// The middleware's read of a live session (null when there is none). A session whose cookie
-/// is kept as fields comes as its data JSON, with `[shape, serial, expiry ms, flags]` written
-/// into `cookie`, the flags adding 1 when the data is as JSON.stringify wrote it and 2 when a
-/// touch with the same cookie would change nothing; any other session comes as its whole JSON,
-/// with -1 written at `cookie[0]`.
+/// is kept as fields comes as its data JSON, with its parts written into `cookie` (see
+/// `write_parts`); any other session comes as its whole JSON, with -1 written at `cookie[0]`.
 #[napi(catch_unwind)]
 pub fn memory_store_load(
   store: &StoreHandle,
@@ -207,10 +205,7 @@ pub fn memory_store_load(
   mut cookie: Float64ArraySlice,
 ) -> Result<Option<String>> {
   // SAFETY: the slice is only written here, during this synchronous call.
-  let out = unsafe { cookie.as_mut() };
-  if out.len() < 4 {
-    return Err(invalid_arg("load needs a Float64Array of 4"));
-  }
+  let out = parts_out(unsafe { cookie.as_mut() })?;
   Ok(store.load(&id, now()).map(|loaded| match loaded {
     Loaded::Fields {
       data,
@@ -220,17 +215,44 @@ pub fn memory_store_load(
       data_as_stringified,
       touch_changes_nothing,
     } => {
-      out[0] = f64::from(shape);
-      out[1] = serial as f64;
-      out[2] = expires_at as f64;
-      out[3] = f64::from(u8::from(data_as_stringified) | u8::from(touch_changes_nothing) << 1);
+      write_parts(
+        out,
+        Some(Stored {
+          shape,
+          serial,
+          expires_at,
+          touch_changes_nothing,
+        }),
+        data_as_stringified,
+      );
       data
     }
     Loaded::Whole(json) => {
-      out[0] = -1.0;
+      write_parts(out, None, false);
       json
     }
   }))
+}
+
+/// `[shape, serial, expiry ms, flags]` of a session whose cookie is kept as fields, the flags
+/// adding 1 when its data JSON is as JSON.stringify wrote it and 2 when a touch with the same
+/// cookie would change nothing; -1 at `out[0]` for any other session.
+fn write_parts(out: &mut [f64], stored: Option<Stored>, data_as_stringified: bool) {
+  let Some(stored) = stored else {
+    out[0] = -1.0;
+    return;
+  };
+  out[0] = f64::from(stored.shape);
+  out[1] = stored.serial as f64;
+  out[2] = stored.expires_at as f64;
+  out[3] = f64::from(u8::from(data_as_stringified) | u8::from(stored.touch_changes_nothing) << 1);
+}
+
+fn parts_out(out: &mut [f64]) -> Result<&mut [f64]> {
+  if out.len() < 4 {
+    return Err(invalid_arg("a session's parts need a Float64Array of 4"));
+  }
+  Ok(out)
 }
 
 /// The JSON of a cookie shape `load` reported, written for an expiry at the epoch; null once
@@ -258,6 +280,7 @@ pub fn memory_store_touch_fields(
   store.touch_fields(&id, shape, serial as u64, expires_at, now())
 }
 
+/// Stores a session, and writes into `cookie` how it keeps the cookie, as `load` would.
 #[napi(catch_unwind)]
 pub fn memory_store_set(
   store: &StoreHandle,
@@ -265,9 +288,35 @@ pub fn memory_store_set(
   cookie_json: Option<String>,
   data_json: String,
   expires_ms: Option<f64>,
-) {
+  mut cookie: Float64ArraySlice,
+) -> Result<()> {
+  // SAFETY: the slice is only written here, during this synchronous call.
+  let out = parts_out(unsafe { cookie.as_mut() })?;
   let expires_at = expires_ms.and_then(milliseconds);
-  store.set(&id, cookie_json.as_deref(), &data_json, expires_at, now());
+  let stored = store.set(&id, cookie_json.as_deref(), &data_json, expires_at, now());
+  write_parts(out, stored, true);
+  Ok(())
+}
+
+/// Stores a session whose cookie has the fields of shape `shape` (as `load` or `set` reported
+/// it), its expiry being `expiresMs`, and writes into `cookie` how it keeps the cookie; false,
+/// storing nothing, when a set with the cookie's JSON is needed instead.
+#[napi(catch_unwind)]
+pub fn memory_store_set_fields(
+  store: &StoreHandle,
+  id: String,
+  shape: u32,
+  serial: f64,
+  data_json: String,
+  expires_ms: Option<f64>,
+  mut cookie: Float64ArraySlice,
+) -> Result<bool> {
+  // SAFETY: the slice is only written here, during this synchronous call.
+  let out = parts_out(unsafe { cookie.as_mut() })?;
+  let expires_at = expires_ms.and_then(milliseconds);
+  let stored = store.set_fields(&id, shape, serial as u64, &data_json, expires_at, now());
+  write_parts(out, stored, true);
+  Ok(stored.is_some())
 }
 
 #[napi(catch_unwind)]

@@ -71,6 +71,18 @@ impl CookieShapes {
     number
   }
 
+  /// Counts one more session using shape `number` while it is the one with `serial`; false, counting
+  /// nothing, when that shape is gone.
+  pub fn acquire_checked(&mut self, number: u32, serial: u64) -> bool {
+    match self.shapes.get_mut(number as usize) {
+      Some(Some(shape)) if shape.serial == serial => {
+        shape.sessions += 1;
+        true
+      }
+      _ => false,
+    }
+  }
+
   /// One session fewer uses shape `number`.
   pub fn release(&mut self, number: u32) {
     let Some(shape) = self.shapes[number as usize].as_mut() else {

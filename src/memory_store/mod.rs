@@ -68,6 +68,17 @@ pub enum Loaded {
   Whole(String),
 }
 
+/// How a session just stored keeps its cookie, when that is as shared fields: what
+/// [`Loaded::Fields`] would say of it besides its data, which the caller has (written by
+/// JSON.stringify).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+  pub shape: u32,
+  pub serial: u64,
+  pub expires_at: i64,
+  pub touch_changes_nothing: bool,
+}
+
 /// One store's sessions; share it between threads through an `Arc`.
 pub struct MemoryStore {
   options: Options,
@@ -121,7 +132,6 @@ impl MemoryStore {
   /// The session, unless it is missing or expired, in the form that costs least to hand over: a
   /// cookie kept as fields is left for the caller to rebuild from the fields it has seen before.
   pub fn load(&self, id: &str, now: i64) -> Option<Loaded> {
-    let no_expiry_policy = self.options.ttl_ms.is_none() && self.options.max.is_none();
     self.read(id, now, |slot, shapes| match slot.cookie_ref() {
       CookieRef::Shape(shape) => Loaded::Fields {
         data: slot.data().to_owned(),
@@ -129,11 +139,33 @@ impl MemoryStore {
         serial: shapes.serial(shape),
         expires_at: slot.expires_at,
         data_as_stringified: slot.data_as_stringified(),
-        touch_changes_nothing: no_expiry_policy
-          && slot.expires_at == NEVER
-          && shapes.get(shape).expires != Some(Expires::AtSessionExpiry),
+        touch_changes_nothing: self.touch_changes_nothing(slot.expires_at, shapes, shape),
       },
       _ => Loaded::Whole(slot.json(shapes)),
+    })
+  }
+
+  /// Whether touching a session of shape `shape` that expires at `expires_at` with those same
+  /// fields would change nothing: its cookie has no `expires`, and there is no `ttl` or `max`, so
+  /// the expiry stays "never" (and a read has just counted as the session's use).
+  fn touch_changes_nothing(&self, expires_at: i64, shapes: &CookieShapes, shape: u32) -> bool {
+    self.options.ttl_ms.is_none()
+      && self.options.max.is_none()
+      && expires_at == NEVER
+      && shapes.get(shape).expires != Some(Expires::AtSessionExpiry)
+  }
+
+  /// What the session in slot `index` says of its cookie when that is as shared fields.
+  fn stored(&self, inner: &Inner, index: u32) -> Option<Stored> {
+    let slot = &inner.slots[index as usize];
+    let CookieRef::Shape(shape) = slot.cookie_ref() else {
+      return None;
+    };
+    Some(Stored {
+      shape,
+      serial: inner.shapes.serial(shape),
+      expires_at: slot.expires_at,
+      touch_changes_nothing: self.touch_changes_nothing(slot.expires_at, &inner.shapes, shape),
     })
   }
 
@@ -188,11 +220,7 @@ impl MemoryStore {
     let Some(fields) = inner.shapes.get_checked(shape, serial) else {
       return false;
     };
-    let suits = match fields.expires {
-      Some(Expires::AtSessionExpiry) => expires_at.is_some_and(iso_time::writable),
-      Some(Expires::Null) | None => expires_at.is_none(),
-    };
-    if !suits {
+    if !suits_expiry(fields.expires, expires_at) {
       return false;
     }
     inner.slots[index as usize].expires_at = expiry;
@@ -201,24 +229,68 @@ impl MemoryStore {
   }
 
   /// Stores a session: its cookie JSON, its data JSON (an object without the cookie) and when it
-  /// expires (`None`: the ttl option, or never).
-  pub fn set(&self, id: &str, cookie: Option<&str>, data: &str, expires_at: Option<i64>, now: i64) {
+  /// expires (`None`: the ttl option, or never). Says how the cookie is kept when that is as shared
+  /// fields.
+  pub fn set(
+    &self,
+    id: &str,
+    cookie: Option<&str>,
+    data: &str,
+    expires_at: Option<i64>,
+    now: i64,
+  ) -> Option<Stored> {
     let expires_at = self.expiry(expires_at, now);
     let mut inner = self.lock();
     let session = Encoded::new(id, cookie, data, false, expires_at, &mut inner.shapes);
-    if let Some(index) = inner.find(id) {
-      inner.fill(index, session, expires_at);
-      inner.mark_used(index);
-      return;
+    self.put(&mut inner, id, session, expires_at)
+  }
+
+  /// Stores a session whose cookie has the fields of shape `shape` with `serial` (as `load` or
+  /// `set` reported them), its `expires`, when it has one, being `expires_at`: the same as
+  /// [`MemoryStore::set`] with that shape's cookie JSON written for `expires_at`, without the JSON.
+  /// None, storing nothing, when the shape is gone or `expires_at` does not suit it (the caller
+  /// then stores the cookie's JSON).
+  pub fn set_fields(
+    &self,
+    id: &str,
+    shape: u32,
+    serial: u64,
+    data: &str,
+    expires_at: Option<i64>,
+    now: i64,
+  ) -> Option<Stored> {
+    let expiry = self.expiry(expires_at, now);
+    let mut inner = self.lock();
+    let fields = inner.shapes.get_checked(shape, serial)?;
+    if !suits_expiry(fields.expires, expires_at) || !inner.shapes.acquire_checked(shape, serial) {
+      return None;
     }
-    inner.insert(session, expires_at);
-    if let Some(max) = self.options.max {
-      while inner.table.len() > max && inner.oldest != NIL {
-        let oldest = inner.oldest;
-        inner.remove(oldest);
-        inner.stats.evictions += 1;
+    let session = Encoded::with_shape(id, shape, data);
+    self.put(&mut inner, id, session, expiry)
+  }
+
+  /// Puts `session` under `id`, replacing the session there, and evicts beyond the bound.
+  fn put(&self, inner: &mut Inner, id: &str, session: Encoded, expires_at: i64) -> Option<Stored> {
+    let index = match inner.find(id) {
+      Some(index) => {
+        inner.fill(index, session, expires_at);
+        inner.mark_used(index);
+        index
       }
-    }
+      None => {
+        let index = inner.insert(session, expires_at);
+        if let Some(max) = self.options.max {
+          while inner.table.len() > max && inner.oldest != NIL {
+            let oldest = inner.oldest;
+            inner.remove(oldest);
+            inner.stats.evictions += 1;
+          }
+        }
+        // a bound of at least one keeps the session just stored, which is the most recent
+        index
+      }
+    };
+    self.stored(inner, index)
   }
 
   /// Replaces the cookie and expiry of a live session, keeping its data; false when there is none.
@@ -332,6 +404,15 @@ impl MemoryStore {
       bytes: inner.session_bytes + inner.shapes.heap_size() as u64,
       ..inner.stats
     }
+  }
+}
+
+/// Whether a cookie whose `expires` is of kind `expires` can be written for the expiry
+/// `expires_at`: a date for a session expiry that ISO time can write, null or absent for none.
+fn suits_expiry(expires: Option<Expires>, expires_at: Option<i64>) -> bool {
+  match expires {
+    Some(Expires::AtSessionExpiry) => expires_at.is_some_and(iso_time::writable),
+    Some(Expires::Null) | None => expires_at.is_none(),
   }
 }
 

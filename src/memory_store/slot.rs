@@ -186,10 +186,25 @@ impl Encoded {
     Encoded {
       record,
       cookie,
-      // keys of 2 GiB and more would not fit JavaScript strings
-      key_len: key.bytes().len() as u32
-        | if key.is_packed() { PACKED_KEY } else { 0 }
-        | if merged { MERGED_DATA } else { 0 },
+      key_len: key_length(&key, merged),
     }
   }
+
+  /// A session whose cookie is shape `shape`, already acquired for it.
+  pub(super) fn with_shape(id: &str, shape: u32, data: &str) -> Self {
+    let key = SessionKey::of(id);
+    Encoded {
+      record: Record::new(&[key.bytes(), data.as_bytes()]),
+      cookie: CookieRef::Shape(shape),
+      key_len: key_length(&key, false),
+    }
+  }
+}
+
+/// `Slot::key_len` for `key`, with its flags.
+fn key_length(key: &SessionKey, merged: bool) -> u32 {
+  // keys of 2 GiB and more would not fit JavaScript strings
+  key.bytes().len() as u32
+    | if key.is_packed() { PACKED_KEY } else { 0 }
+    | if merged { MERGED_DATA } else { 0 }
 }

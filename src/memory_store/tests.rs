@@ -589,3 +589,79 @@ fn serials_are_not_reused_after_clear() {
   assert_ne!(new_serial, serial);
   assert!(s.cookie_fields_json(shape, serial).is_none());
 }
+
+#[test]
+fn set_reports_the_shape_it_keeps_the_cookie_as() {
+  let s = store();
+  let stored = s.set("a", Some(ISO_COOKIE), r#"{"n":1}"#, Some(ISO_EXPIRY), 0);
+  let (_, shape, serial, expires_at, ..) = fields_of(s.load("a", 0));
+  assert_eq!(
+    stored,
+    Some(Stored {
+      shape,
+      serial,
+      expires_at,
+      touch_changes_nothing: false
+    })
+  );
+  let never = s.set("b", Some(COOKIE), "{}", None, 0).unwrap();
+  assert!(never.touch_changes_nothing);
+  assert_eq!(never.expires_at, NEVER);
+  // a cookie kept as text has no shape to report
+  assert_eq!(s.set("c", Some(r#"{"odd":true}"#), "{}", None, 0), None);
+}
+
+#[test]
+fn setting_by_fields_matches_setting_with_the_cookie() {
+  let by_json = store();
+  let by_fields = store();
+  let first = by_json
+    .set("a", Some(ISO_COOKIE), r#"{"n":1}"#, Some(ISO_EXPIRY), 0)
+    .unwrap();
+  by_fields.set("a", Some(ISO_COOKIE), r#"{"n":1}"#, Some(ISO_EXPIRY), 0);
+  let later = ISO_EXPIRY + 60_000;
+  let mut cookie = String::new();
+  CookieFields::parse(ISO_COOKIE, ISO_EXPIRY)
+    .unwrap()
+    .write_json(later, &mut cookie);
+  // replacing a session, and storing another of the same shape
+  for id in ["a", "b"] {
+    let by_cookie = by_json.set(id, Some(&cookie), r#"{"n":2}"#, Some(later), 1);
+    let stored = by_fields.set_fields(id, first.shape, first.serial, r#"{"n":2}"#, Some(later), 1);
+    assert_eq!(stored, by_cookie);
+    assert_eq!(by_fields.get(id, 2), by_json.get(id, 2));
+  }
+  assert_eq!(by_fields.stats().bytes, by_json.stats().bytes);
+  // the shape is counted once per session: it outlives the destruction of one of them
+  by_fields.destroy("a");
+  assert!(by_fields
+    .cookie_fields_json(first.shape, first.serial)
+    .is_some());
+}
+
+#[test]
+fn setting_by_fields_declines_what_it_cannot_do_alike() {
+  let s = store();
+  let iso = s
+    .set("a", Some(ISO_COOKIE), "{}", Some(ISO_EXPIRY), 0)
+    .unwrap();
+  let null = s.set("b", Some(COOKIE), "{}", None, 0).unwrap();
+  // an expiry the shape's `expires` cannot carry
+  assert_eq!(
+    s.set_fields("x", iso.shape, iso.serial, "{}", None, 0),
+    None
+  );
+  assert_eq!(
+    s.set_fields("x", null.shape, null.serial, "{}", Some(ISO_EXPIRY), 0),
+    None
+  );
+  // a shape that has gone, whose number was reused
+  s.destroy("b");
+  s.set("c", Some(r#"{"path":"/c"}"#), "{}", None, 0);
+  assert_eq!(
+    s.set_fields("x", null.shape, null.serial, "{}", None, 0),
+    None
+  );
+  assert_eq!(s.get("x", 0), None);
+  assert_eq!(s.len(0), 2);
+}
