@@ -11,10 +11,9 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { requireServer } = require('./support')
+const { installApp, pack } = require('../support/npm')
 
 const root = path.join(__dirname, '..', '..')
-const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-const pack = (dir, destination) => npm(['pack', '--silent', '--pack-destination', destination], dir).trim().split('\n').pop()
 const listTarball = (file) => execFileSync('tar', ['-tzf', file], { encoding: 'utf8' })
 
 // The addon built here, `express-session-rs.<platform>.node`, and its platform name.
@@ -52,9 +51,7 @@ describe('npm drop-in: express-session@file:<packed tarball> + the packed platfo
     assert.match(listTarball(path.join(scratch, platformTarball)), new RegExp('^package/' + addon.file.replace(/\./g, '\\.') + '$', 'm'))
 
     const app = path.join(scratch, 'app')
-    fs.mkdirSync(app)
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }))
-    npm(['install', '--no-audit', '--no-fund', '--loglevel=error', `express-session@file:../${tarball}`, `express-session-rs-${addon.platform}@file:../${platformTarball}`, 'connect-redis@9', 'redis@5', 'express@4'], app)
+    installApp(app, [`express-session@file:../${tarball}`, `express-session-rs-${addon.platform}@file:../${platformTarball}`, 'connect-redis@9', 'redis@5', 'express@4'])
     fs.copyFileSync(path.join(__dirname, 'drop-in-app.js'), path.join(app, 'drop-in-app.js'))
 
     // the fallback left to the platform package alone, not to a variable of the test run
