@@ -117,6 +117,7 @@ declare namespace session {
     constructor (request: ExpressRequest, data?: Partial<SessionData>)
     /** The session ID, the same as req.sessionID. Assigning it throws at run time. */
     id: string
+    /** The request: always set at run time; optional in the type so that @types/express-session's Session, which lacks it, fits where both are installed. */
     readonly req?: ExpressRequest
     cookie: Cookie
     regenerate (callback: (err: any) => void): this
