@@ -7,11 +7,14 @@ const { spawnSync } = require('child_process')
 const fs = require('fs')
 const path = require('path')
 
+// npm's own time-outs are generous; a stalled registry fetch fails the spec instead of the whole run
+const NPM_TIME_LIMIT = 240000
+
 // Runs npm with `args` in `cwd`; its status and everything it printed on both streams.
 function npm (args, cwd) {
   const env = { ...process.env, npm_config_loglevel: 'warn' }
-  const result = spawnSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  if (result.error) throw result.error
+  const result = spawnSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: NPM_TIME_LIMIT, killSignal: 'SIGKILL' })
+  if (result.error) throw new Error(`npm ${args.join(' ')}: ${result.error.message}\n${result.stdout}${result.stderr}`)
   return { status: result.status, output: result.stdout + result.stderr, stdout: result.stdout }
 }
 
