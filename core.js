@@ -34,13 +34,20 @@ function loadNative () {
   return require('./addon')
 }
 
-// The message of an error and of its chain of causes (the napi loader lists each path it tried there).
-function describe (err) {
-  const messages = []
-  for (let cause = err; cause && messages.length < 20; cause = cause.cause) {
-    messages.push(cause instanceof Error ? cause.message : String(cause))
-  }
-  return messages.join(' <- ')
+// What the loader tried and why each attempt failed, in the order it tried them. napi's loader throws
+// a generic "Cannot find native binding" with advice about an npm bug that is rarely the reason
+// (usually there is simply no binary for this platform); the attempts are its chain of causes,
+// the last attempt first. Any other error (a stale binding, say) stands for itself.
+function attempts (err) {
+  const chain = []
+  for (let cause = err.cause; cause && chain.length < 20; cause = cause.cause) chain.unshift(cause)
+  if (chain.length === 0) chain.push(err)
+  return chain.map((attempt) => {
+    const message = (attempt instanceof Error ? attempt.message : String(attempt)).split('\n')[0]
+    const missing = /^Cannot find module '([^']+)'/.exec(message)
+    if (!missing) return message
+    return missing[1].startsWith('.') ? missing[1] + ': no such file' : 'package ' + missing[1] + ': not installed'
+  })
 }
 
 function choose () {
@@ -53,7 +60,8 @@ function choose () {
     debug('core: native addon (%s-%s)', process.platform, process.arch)
     return { binding, isNative: true, loadError: null }
   } catch (err) {
-    debug('core: JavaScript fallback, the native addon did not load: %s', describe(err))
+    debug('core: the native addon did not load (%s); the JavaScript fallback serves instead, with the same ' +
+      'behaviour except that MemoryStores cannot be shared between worker threads by name', attempts(err).join('; '))
     return { binding: require('./fallback'), isNative: false, loadError: err }
   }
 }

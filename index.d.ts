@@ -10,19 +10,29 @@ import { CipherKey } from 'crypto'
 import { EventEmitter } from 'events'
 import { IncomingMessage, ServerResponse } from 'http'
 
+// What the middleware puts on a request. @types/express-session, which projects often keep installed
+// after switching, declares these properties on the global Express.Request itself, and the type alias
+// Express.SessionStore, each with its own types; TypeScript rejects a second declaration of a property
+// with another type (TS2717) and any second Express.SessionStore (TS2300). So this file declares them
+// on Express's Request (the type of `req` in handlers) and lets the global Express.Request inherit
+// `session` and `sessionID` from a base interface: an inherited property gives way to a declared one.
+// Both packages then compile side by side, with this package's types, SessionData augmentations
+// included, on `req` in handlers. Express.SessionStore is left to @types/express-session:
+// `session.SessionStore` below is the same type.
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The session of this request; present after the middleware ran, unless the store is disconnected. */
+    session: session.Session & Partial<session.SessionData>
+    /** The ID of `req.session`; a new one when the request carried no valid session cookie. */
+    sessionID: string
+    /** The store the middleware was given, with the `generate` method it adds. */
+    sessionStore: session.SessionStore
+  }
+}
+
 declare global {
   namespace Express {
-    /** The store as the middleware leaves it on the request: able to create a fresh session. */
-    type SessionStore = session.Store & { generate: (req: Request) => void }
-
-    interface Request {
-      /** The session of this request; present after the middleware ran, unless the store is disconnected. */
-      session: session.Session & Partial<session.SessionData>
-      /** The ID of `req.session`; a new one when the request carried no valid session cookie. */
-      sessionID: string
-      /** The store the middleware was given. */
-      sessionStore: SessionStore
-    }
+    interface Request extends session.RequestFields {}
   }
 }
 
@@ -35,6 +45,15 @@ declare namespace session {
    */
   interface SessionData {
     cookie: Cookie
+  }
+
+  /** The store as the middleware leaves it on the request: able to create a fresh session. */
+  type SessionStore = Store & { generate: (req: Express.Request) => void }
+
+  /** The session properties of the global Express.Request (see the top of this file). */
+  interface RequestFields {
+    session: Session & Partial<SessionData>
+    sessionID: string
   }
 
   /** Works with Express, connect and plain node:http servers alike. */
@@ -98,7 +117,8 @@ declare namespace session {
     constructor (request: ExpressRequest, data?: Partial<SessionData>)
     /** The session ID, the same as req.sessionID. Assigning it throws at run time. */
     id: string
-    readonly req: ExpressRequest
+    /** The request: always set at run time; optional in the type so that @types/express-session's Session, which lacks it, fits where both are installed. */
+    readonly req?: ExpressRequest
     cookie: Cookie
     regenerate (callback: (err: any) => void): this
     destroy (callback: (err: any) => void): this

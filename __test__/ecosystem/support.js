@@ -10,15 +10,23 @@ const upstream = require('express-session-upstream')
 const { storeCall } = require('../support/stores')
 const { requireWithExpressSession } = require('../support/with-express-session')
 
+const SERVERS = { REDIS_URL: 'a Redis server', DATABASE_URL: 'a PostgreSQL server' }
+const skipsTold = new Set()
+
 // The URL of a server a spec needs. Without it the spec fails in CI (where .ci/run starts the
-// servers with scripts/services.sh) and is skipped elsewhere, saying why.
+// servers with scripts/services.sh) and is skipped elsewhere, saying why once per server (mocha
+// shows each skipped spec as a comma in the dot reporter's line, and counts them as pending).
 function requireServer (context, variable) {
   const url = process.env[variable]
   if (url) return url
   if (process.env.CI) {
     throw new Error(variable + ' is not set: CI must start the servers (eval "$(bash scripts/services.sh start)")')
   }
-  console.log(`      (skipped: ${variable} is not set; run eval "$(bash scripts/services.sh start)" first)`)
+  if (!skipsTold.has(variable)) {
+    skipsTold.add(variable)
+    console.log(`\n      (expected: the specs that need ${SERVERS[variable] || variable} are skipped, as ${variable} is not set; ` +
+      'CI runs them, and so does this run after eval "$(bash scripts/services.sh start)")')
+  }
   context.skip()
 }
 

@@ -1,8 +1,8 @@
 'use strict'
 
 // index.d.ts accepts what @types/express-session accepts: one strict consumer written for
-// express-session compiles unchanged against both, SessionData augmentation included, and so do
-// connect-redis's published TypeScript sources and tests.
+// express-session compiles unchanged against both, SessionData augmentation included, and beside
+// both loaded at once; so do connect-redis's published TypeScript sources and tests.
 
 const assert = require('assert')
 const { spawnSync } = require('child_process')
@@ -39,6 +39,16 @@ describe('TypeScript declarations', function () {
     assert.strictEqual(result.status, 0, result.output)
     assert.ok(result.files.includes(ourDeclarations), result.files.join('\n'))
     assert.ok(!result.files.includes(typesPackage), result.files.join('\n'))
+  })
+
+  // A project that switches by installing this package as express-session and keeps
+  // @types/express-session in its devDependencies: both sets of declarations are loaded, and tsc
+  // checks them (skipLibCheck off) under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess.
+  it('the same consumer compiles with @types/express-session still installed beside this package', function () {
+    const result = compile('tsconfig.both.json')
+    assert.strictEqual(result.status, 0, result.output)
+    assert.ok(result.files.includes(ourDeclarations), result.files.join('\n'))
+    assert.ok(result.files.includes(typesPackage), result.files.join('\n'))
   })
 
   // connect-redis publishes its TypeScript sources and tests; its tests build SessionData literals

@@ -141,7 +141,7 @@ app.post('/logout', (req, res, next) => {
 })
 
 app.get('/store', (req, res) => {
-  const sessionStore: Express.SessionStore = req.sessionStore
+  const sessionStore = req.sessionStore
   sessionStore.generate(req)
   const current: Session = req.session
   sessionStore.regenerate(req, () => {

@@ -1,5 +1,6 @@
 // What this package offers beyond express-session's types; compiled against this package only.
-import session, { Cookie, MemoryStore, SessionOptions } from 'express-session'
+import express from 'express'
+import session, { Cookie, MemoryStore, SessionOptions, SessionStore } from 'express-session'
 
 // sameSite 'auto' is an express-session option @types/express-session does not declare.
 const options: SessionOptions = {
@@ -24,4 +25,12 @@ const header: string | undefined = cookie.serialize?.('name', 'value')
 const data = cookie.toJSON?.()
 const originalMaxAge: number | null | undefined = data?.originalMaxAge
 
-export { middleware, total, seeded, header, originalMaxAge }
+// The type of req.sessionStore by name (the global Express.SessionStore is @types/express-session's).
+const app = express()
+app.get('/fresh', (req, res) => {
+  const sessionStore: SessionStore = req.sessionStore
+  sessionStore.generate(req)
+  res.end(req.sessionID)
+})
+
+export { app, middleware, total, seeded, header, originalMaxAge }
