@@ -9,6 +9,28 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeDiskStore {
+  /**
+   * Opens (creating when missing) the store in the directory `options.path`; session/disk.js
+   * has checked the options.
+   */
+  constructor(options: NativeDiskStoreOptions)
+  get(id: string): string | null
+  set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): number | Promise<unknown>
+  /** 1 when the session was live and now has the new cookie and expiry, else 0. */
+  touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+  /** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
+  merge(id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+  destroy(id: string): number | Promise<unknown>
+  clear(): number | Promise<unknown>
+  /** Deletes at most `limit` expired sessions on the thread pool; resolves how many. */
+  sweep(limit: number): Promise<unknown>
+  length(): number
+  /** Every live session as a flat [id, json, id, json, ...]. */
+  entries(): Array<string>
+  stats(): NativeMemoryStoreStats
+}
+
 /** The MemoryStore's storage. Times are read from the wall clock here, as Date.now() would. */
 export declare class NativeMemoryStore {
   constructor(options?: NativeMemoryStoreOptions | undefined | null)
@@ -81,6 +103,15 @@ export interface ChangedKeys {
 
 /** A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters. */
 export declare function generateSessionId(): string
+
+export interface NativeDiskStoreOptions {
+  path: string
+  max?: number
+  ttl?: number
+  /** 'process' or 'fsync' */
+  durability: string
+  mapSize: number
+}
 
 export interface NativeMemoryStoreOptions {
   name?: string

@@ -25,6 +25,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// The MemoryStore's counters, here with `sessions` counting every process's sessions (expired
+/// ones not yet swept included), `bytes` the file's bytes in use, and the rest this process's.
+pub use crate::memory_store::Stats;
+
 pub type Result<T> = std::result::Result<T, DiskStoreError>;
 
 /// When a commit is on the disk.
@@ -77,18 +81,6 @@ pub struct Counters {
   misses: AtomicU64,
   expirations: AtomicU64,
   evictions: AtomicU64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-  /// Sessions in the store, expired ones not yet swept included.
-  pub sessions: u64,
-  /// Bytes of the file in use.
-  pub bytes: u64,
-  pub hits: u64,
-  pub misses: u64,
-  pub expirations: u64,
-  pub evictions: u64,
 }
 
 /// One engine handle and its databases, shared by every store of the process on one directory.
