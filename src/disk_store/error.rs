@@ -2,6 +2,10 @@
 
 use std::fmt;
 use std::io;
+use std::path::Path;
+
+// below this much free space on its file system, a failed write is put down to a full disk
+const NEARLY_FULL_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiskStoreError {
@@ -44,6 +48,23 @@ impl DiskStoreError {
       | DiskStoreError::Full(message)
       | DiskStoreError::Io(message)
       | DiskStoreError::Argument(message) => message,
+    }
+  }
+
+  /// A failed write as the caller should hear of it: the engine reports a write the disk had no
+  /// room for as a short write (EIO), which is told apart here by the space left.
+  pub(crate) fn of_write(self, directory: &Path) -> Self {
+    match self {
+      DiskStoreError::Io(message)
+        if free_bytes(directory).is_some_and(|free| free < NEARLY_FULL_BYTES) =>
+      {
+        DiskStoreError::Full(format!(
+          "DiskStore: no space left on the disk of {} ({}); nothing was written",
+          directory.display(),
+          message.trim_start_matches("DiskStore: ")
+        ))
+      }
+      other => other,
     }
   }
 
@@ -93,4 +114,26 @@ impl From<io::Error> for DiskStoreError {
       DiskStoreError::Io(format!("DiskStore: {err}"))
     }
   }
+}
+
+/// Bytes available to this process on the file system of `path`, where the OS says.
+#[cfg(unix)]
+// the two fields are u64 on Linux but narrower on other systems (macOS)
+#[allow(clippy::useless_conversion)]
+fn free_bytes(path: &Path) -> Option<u64> {
+  use std::os::unix::ffi::OsStrExt;
+  let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+  let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+  // SAFETY: `path` is a NUL-terminated string and `stats` is written by statvfs before it is read.
+  if unsafe { libc::statvfs(path.as_ptr(), stats.as_mut_ptr()) } != 0 {
+    return None;
+  }
+  // SAFETY: statvfs succeeded, so it filled `stats`.
+  let stats = unsafe { stats.assume_init() };
+  Some(u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_path: &Path) -> Option<u64> {
+  None
 }

@@ -167,6 +167,12 @@ impl DiskStore {
   /// Runs one write in its own transaction and commits it. Answers whether it wrote a session
   /// (touch and merge: false when the session is gone) or, for a sweep, how many it deleted.
   pub fn write(&self, write: &Write, now: i64) -> Result<u64> {
+    self
+      .write_in_transaction(write, now)
+      .map_err(|err| err.of_write(&self.shared.directory))
+  }
+
+  fn write_in_transaction(&self, write: &Write, now: i64) -> Result<u64> {
     let shared = &self.shared;
     let mut txn = shared.env.write_txn()?;
     let outcome = match write {
