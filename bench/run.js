@@ -7,13 +7,15 @@
 //
 //   npm run bench                          # 3 rounds of 4 s per configuration (about 15 minutes)
 //   BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_WARMUP=3 BENCH_CONNECTIONS=16 BENCH_RATE=2500 npm run bench
-//   BENCH_ONLY=express4/memory npm run bench   # a subset: framework/store prefixes, comma-separated
+//   BENCH_ONLY=express4/memory npm run bench   # a subset: framework/store/variant prefixes, comma-separated
 //   BENCH_NODE=/path/to/node npm run bench     # servers on another Node (scripts/node-lines.sh --path 24)
 //
 // Rows: Express 4 with the embedded MemoryStore, an asynchronous JS store, and connect-redis on a
 // redis-server this script starts on a free loopback port (skipped, saying so, where redis-server is
 // not installed); this package on its JavaScript fallback core; this package with `merge: true`;
-// and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
+// this package's DiskStore, with its default durability and with 'fsync' (its ratio is to
+// express-session's MemoryStore, and a line after the table compares it with this package's
+// MemoryStore); and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
 // "Overhead" is CPU per request minus bare Express's (same framework, same round); "ratio" divides
 // this package's overhead by express-session's. Raw samples go to bench/results/.
 
@@ -45,19 +47,26 @@ const labels = {
   upstream: 'express-session',
   ours: 'express-session-rs',
   fallback: 'express-session-rs, JS fallback',
-  merge: 'express-session-rs, merge: true'
+  merge: 'express-session-rs, merge: true',
+  fsync: "express-session-rs, durability: 'fsync'"
 }
+
+// The variants measured beside bare Express, per store where they differ from the usual three.
+const variantsOf = { disk: ['ours', 'fsync'] }
+// The store whose express-session rows a store's ratio is taken against (its own by default):
+// express-session has no DiskStore, and the DiskStore's target is set against its MemoryStore.
+const ratioStoreOf = { disk: 'memory' }
 
 // Every configuration measured in a round: [framework, store, variant].
 function configurations (haveRedis) {
   const list = []
   for (const [framework, stores, extras] of [
-    ['express4', ['memory', 'async', 'redis'], { memory: ['fallback', 'merge'], redis: ['merge'] }],
+    ['express4', ['memory', 'async', 'redis', 'disk'], { memory: ['fallback', 'merge'], redis: ['merge'] }],
     ['express5', ['memory'], {}]
   ]) {
     for (const store of stores) {
       if (store === 'redis' && !haveRedis) continue
-      for (const variant of ['bare', 'upstream', 'ours', ...(extras[store] || [])]) {
+      for (const variant of variantsOf[store] || ['bare', 'upstream', 'ours', ...(extras[store] || [])]) {
         // bare Express has no store: measured once per framework, under 'memory'
         if (variant === 'bare' && store !== 'memory') continue
         if (only && !only.some((prefix) => `${framework}/${store}/${variant}`.startsWith(prefix))) continue
@@ -76,7 +85,8 @@ function start (config) {
     impl: config.variant === 'bare' || config.variant === 'upstream' ? config.variant : 'ours',
     framework: config.framework,
     store: config.store,
-    merge: config.variant === 'merge'
+    merge: config.variant === 'merge',
+    durability: config.variant === 'fsync' ? 'fsync' : 'process'
   }
   const child = fork(path.join(__dirname, 'server.js'), [JSON.stringify(serverConfig)], {
     env, execPath: serverNode, stdio: ['ignore', 'inherit', 'inherit', 'ipc']
@@ -146,6 +156,23 @@ const median = (values) => { const s = [...values].sort((a, b) => a - b); return
 const spread = (values) => Math.max(...values) - Math.min(...values)
 const fixed = (n, digits = 1) => n.toFixed(digits)
 
+// The DiskStore rows' overhead over this package's MemoryStore's, same framework, route and round.
+function againstMemoryStore (summary, samples) {
+  const lines = []
+  for (const row of summary) {
+    if (row.store !== 'disk' || row.overhead === undefined) continue
+    const disk = samples[`${row.framework} disk ${row.variant} ${row.route}`]
+    const memory = samples[`${row.framework} memory ours ${row.route}`]
+    const bare = samples[`${row.framework} memory bare ${row.route}`]
+    if (!memory || !bare) continue
+    const ratios = disk.map((s, i) => (s.cpu - bare[i].cpu) / (memory[i].cpu - bare[i].cpu))
+    const ratio = row.overhead / median(memory.map((s, i) => s.cpu - bare[i].cpu))
+    lines.push(`${row.framework} ${row.route} ${labels[row.variant]} on the DiskStore: ${fixed(ratio, 2)}× the overhead on its MemoryStore ` +
+      `(per round ${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)})`)
+  }
+  return lines
+}
+
 async function main () {
   const redis = await startRedis()
   if (redis) process.env.BENCH_REDIS_URL = redis.url
@@ -181,7 +208,7 @@ async function main () {
     for (const route of routes) {
       const list = samples[`${config.framework} ${config.store} ${config.variant} ${route}`]
       const bare = samples[`${config.framework} memory bare ${route}`]
-      const upstream = samples[`${config.framework} ${config.store} upstream ${route}`]
+      const upstream = samples[`${config.framework} ${ratioStoreOf[config.store] || config.store} upstream ${route}`]
       const cpu = list.map((s) => s.cpu)
       const row = { ...config, route, rps: median(list.map((s) => s.rps)), p99: median(list.map((s) => s.p99)), cpu: median(cpu), cpuSpread: spread(cpu) }
       let overheadText = ''
@@ -206,7 +233,9 @@ async function main () {
   }
 
   console.log(lines.join('\n'))
-  console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios)')
+  console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios); ' +
+    'for the disk rows, over express-session\'s with its MemoryStore')
+  for (const line of againstMemoryStore(summary, samples)) console.log(line)
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true })
   const file = path.join(__dirname, 'results', `run-${Date.now()}.json`)
   fs.writeFileSync(file, JSON.stringify({ node: serverVersion, cpu: cpus[0].model, rounds, seconds, connections, summary, samples }, null, 2))
