@@ -40,10 +40,13 @@ impl Task for WriteTask {
   fn compute(&mut self) -> Result<f64> {
     let store = Arc::clone(&self.store);
     let write = self.write.clone();
-    std::panic::catch_unwind(move || store.write(&write, now()))
-      .map_err(|_| Error::new(Status::GenericFailure, "DiskStore: a write panicked"))?
-      .map(|outcome| outcome as f64)
-      .map_err(store_error)
+    std::panic::catch_unwind(move || match store.durability() {
+      Durability::Fsync => store.write_grouped(write, now()),
+      Durability::Process => store.write(&write, now()),
+    })
+    .map_err(|_| Error::new(Status::GenericFailure, "DiskStore: a write panicked"))?
+    .map(|outcome| outcome as f64)
+    .map_err(store_error)
   }
 
   fn resolve(&mut self, _env: Env, output: f64) -> Result<f64> {

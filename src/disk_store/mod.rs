@@ -12,6 +12,7 @@
 //! `now` is passed in (epoch milliseconds), so that expiry can be tested without waiting.
 
 mod error;
+mod group;
 mod open;
 mod record;
 
@@ -92,6 +93,7 @@ pub struct Shared {
   durability: Durability,
   directory: PathBuf,
   counters: Counters,
+  group: group::GroupCommit<Write>,
 }
 
 /// A write, described so that it can run on another thread than the one that asked for it.
@@ -172,9 +174,59 @@ impl DiskStore {
       .map_err(|err| err.of_write(&self.shared.directory))
   }
 
-  fn write_in_transaction(&self, write: &Write, now: i64) -> Result<u64> {
+  /// Runs `write` in the next group commit (see `group`), for the fsync durability: it answers
+  /// once a commit that includes it is on the disk, which it may share with the writes of other
+  /// threads of the process.
+  pub fn write_grouped(&self, write: Write, now: i64) -> Result<u64> {
+    self
+      .shared
+      .group
+      .submit(write, |writes| self.commit_group(&writes, now))
+  }
+
+  fn commit_group(&self, writes: &[Write], now: i64) -> Vec<Result<u64>> {
     let shared = &self.shared;
-    let mut txn = shared.env.write_txn()?;
+    let attempt = || -> Result<Vec<Result<u64>>> {
+      let mut txn = shared.env.write_txn()?;
+      let mut results = Vec::with_capacity(writes.len());
+      for write in writes {
+        let mut nested = shared.env.nested_write_txn(&mut txn)?;
+        match self.apply(&mut nested, write, now) {
+          Ok(outcome) => {
+            nested.commit()?;
+            results.push(Ok(outcome));
+          }
+          Err(err) => {
+            nested.abort();
+            results.push(Err(err));
+          }
+        }
+      }
+      txn.commit()?;
+      Ok(results)
+    };
+    match attempt() {
+      Ok(results) => results
+        .into_iter()
+        .map(|result| result.map_err(|err| err.of_write(&shared.directory)))
+        .collect(),
+      Err(err) => {
+        let err = err.of_write(&shared.directory);
+        writes.iter().map(|_| Err(err.clone())).collect()
+      }
+    }
+  }
+
+  fn write_in_transaction(&self, write: &Write, now: i64) -> Result<u64> {
+    let mut txn = self.shared.env.write_txn()?;
+    let outcome = self.apply(&mut txn, write, now)?;
+    txn.commit()?;
+    Ok(outcome)
+  }
+
+  /// One write, in `txn`; answers whether it wrote a session or how many it swept.
+  fn apply(&self, txn: &mut RwTxn, write: &Write, now: i64) -> Result<u64> {
+    let shared = &self.shared;
     let outcome = match write {
       Write::Set {
         id,
@@ -188,8 +240,8 @@ impl DiskStore {
           cookie: cookie.as_deref(),
           data,
         };
-        self.put(&mut txn, id.as_bytes(), &record)?;
-        self.evict_beyond_max(&mut txn, id.as_bytes())?;
+        self.put(txn, id.as_bytes(), &record)?;
+        self.evict_beyond_max(txn, id.as_bytes())?;
         1
       }
       Write::Touch {
@@ -198,7 +250,7 @@ impl DiskStore {
         expires_at,
       } => {
         let expiry = self.expiry(*expires_at, now);
-        self.rewrite(&mut txn, id, now, |stored| {
+        self.rewrite(txn, id, now, |stored| {
           Ok(
             Record {
               expiry,
@@ -218,7 +270,7 @@ impl DiskStore {
       } => {
         let expiry = self.expiry(*expires_at, now);
         let removed: Vec<&[u16]> = removed.iter().map(Vec::as_slice).collect();
-        self.rewrite(&mut txn, id, now, |stored| {
+        self.rewrite(txn, id, now, |stored| {
           let data = crate::session_merge::apply(stored.data, changes, &removed)
             .map_err(|err| DiskStoreError::Argument(format!("DiskStore merge: {err}")))?;
           Ok(
@@ -231,14 +283,14 @@ impl DiskStore {
           )
         })?
       }
-      Write::Destroy { id } => u64::from(self.delete(&mut txn, id.as_bytes())?),
+      Write::Destroy { id } => u64::from(self.delete(txn, id.as_bytes())?),
       Write::Clear => {
-        shared.sessions.clear(&mut txn)?;
-        shared.expiry.clear(&mut txn)?;
+        shared.sessions.clear(txn)?;
+        shared.expiry.clear(txn)?;
         1
       }
       Write::Sweep { limit } => {
-        let swept = self.sweep(&mut txn, now, *limit)?;
+        let swept = self.sweep(txn, now, *limit)?;
         shared
           .counters
           .expirations
@@ -246,7 +298,6 @@ impl DiskStore {
         swept
       }
     };
-    txn.commit()?;
     Ok(outcome)
   }
 

@@ -84,6 +84,7 @@ pub fn open(path: &Path, options: &Options) -> Result<Arc<Shared>, DiskStoreErro
     durability: options.durability,
     directory: directory.clone(),
     counters: Default::default(),
+    group: Default::default(),
   });
   check_meta(&shared, options)?;
   opened.insert(directory, Arc::clone(&shared));

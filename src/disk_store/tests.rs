@@ -330,3 +330,36 @@ fn a_full_map_is_an_error_that_loses_nothing_stored() {
   assert!(store.get("first", NOW).unwrap().is_some());
   assert!(store.get("s0", NOW).unwrap().is_some());
 }
+
+#[test]
+fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
+  let store = open(
+    &directory(),
+    Options {
+      durability: Durability::Fsync,
+      ..options()
+    },
+  );
+  store
+    .write_grouped(set("a", r#"{"n":1}"#, None), NOW)
+    .unwrap();
+  let bad = Write::Merge {
+    id: "a".into(),
+    changes: "not json".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  };
+  let results = store.commit_group(&[set("b", "{}", None), bad, set("c", "{}", None)], NOW);
+  assert_eq!(results[0], Ok(1));
+  assert_eq!(
+    results[1].as_ref().map_err(DiskStoreError::code),
+    Err("ERR_INVALID_ARG_VALUE")
+  );
+  assert_eq!(results[2], Ok(1));
+  assert_eq!(store.len(NOW), Ok(3));
+  assert_eq!(
+    store.get("a", NOW).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/"},"n":1}"#)
+  );
+}
