@@ -106,27 +106,17 @@ DiskStore.prototype.clear = function clear (callback) {
 }
 
 DiskStore.prototype.all = function all (callback) {
-  let flat
-  try {
-    flat = this[kStorage].entries()
-  } catch (err) {
-    return answer(callback, storeError(err))
-  }
-  const sessions = Object.create(null)
-  for (let i = 0; i < flat.length; i += 2) {
-    sessions[flat[i]] = JSON.parse(flat[i + 1])
-  }
-  answer(callback, null, sessions)
+  read(this, 'entries', callback, function bySessionId (flat) {
+    const sessions = Object.create(null)
+    for (let i = 0; i < flat.length; i += 2) {
+      sessions[flat[i]] = JSON.parse(flat[i + 1])
+    }
+    return sessions
+  })
 }
 
 DiskStore.prototype.length = function length (callback) {
-  let count
-  try {
-    count = this[kStorage].length()
-  } catch (err) {
-    return answer(callback, storeError(err))
-  }
-  answer(callback, null, count)
+  read(this, 'length', callback, Number)
 }
 
 // { sessions, bytes, hits, misses, expirations, evictions }: sessions and bytes are the store's
@@ -166,6 +156,17 @@ function write (store, method, sessionId, args, callback) {
   }, function onFailed (err) {
     answer(callback, storeError(err))
   })
+}
+
+// A read of the whole store (`method` of the storage, without arguments), answered as `shape` of it.
+function read (store, method, callback, shape) {
+  let value
+  try {
+    value = shape(store[kStorage][method]())
+  } catch (err) {
+    return answer(callback, storeError(err))
+  }
+  answer(callback, null, value)
 }
 
 function answer (callback, err, value) {

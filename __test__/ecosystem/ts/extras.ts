@@ -1,5 +1,5 @@
 // What this package offers beyond express-session's types; compiled against this package only.
-import session, { Cookie, MemoryStore, SessionOptions } from 'express-session'
+import session, { Cookie, DiskStore, MemoryStore, SessionData, SessionOptions } from 'express-session'
 
 // sameSite 'auto' is an express-session option @types/express-session does not declare.
 const options: SessionOptions = {
@@ -19,9 +19,14 @@ const seeded: string | undefined = store.sessions.seeded
 delete store.sessions.seeded
 store.stopInterval()
 
+// typed only: constructing it would open a store
+const makeDiskStore = (): DiskStore => new DiskStore({ path: 'sessions', durability: 'fsync', max: 10_000, ttl: 60_000, mapSize: 1 << 30, checkPeriod: false })
+const diskStats = (disk: DiskStore): number => disk.stats().sessions
+const mergeInto = (disk: DiskStore, sess: SessionData): void => disk.merge('sid', { views: 2 }, ['gone'], sess, (err) => { if (err) throw err })
+
 const cookie = new Cookie({ priority: 'low', partitioned: true })
 const header: string | undefined = cookie.serialize?.('name', 'value')
 const data = cookie.toJSON?.()
 const originalMaxAge: number | null | undefined = data?.originalMaxAge
 
-export { middleware, total, seeded, header, originalMaxAge }
+export { middleware, total, seeded, header, originalMaxAge, makeDiskStore, diskStats, mergeInto }
