@@ -5,8 +5,31 @@ use std::sync::atomic::AtomicUsize;
 const NOW: i64 = 1_800_000_000_000;
 
 /// A new directory under the system's temporary one (each test its own, as a process opens each
-/// directory once).
-fn directory() -> PathBuf {
+/// directory once), removed when dropped: a store opened on it keeps working on its unlinked files.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+  type Target = Path;
+
+  fn deref(&self) -> &Path {
+    &self.0
+  }
+}
+
+impl AsRef<Path> for TempDir {
+  fn as_ref(&self) -> &Path {
+    &self.0
+  }
+}
+
+impl Drop for TempDir {
+  fn drop(&mut self) {
+    let _ = fs::remove_dir_all(&self.0);
+    let _ = fs::remove_file(&self.0);
+  }
+}
+
+fn directory() -> TempDir {
   static NEXT: AtomicUsize = AtomicUsize::new(0);
   let dir = std::env::temp_dir().join(format!(
     "disk-store-test-{}-{}",
@@ -14,7 +37,7 @@ fn directory() -> PathBuf {
     NEXT.fetch_add(1, Ordering::Relaxed)
   ));
   let _ = fs::remove_dir_all(&dir);
-  dir
+  TempDir(dir)
 }
 
 fn options() -> Options {
