@@ -176,7 +176,10 @@ describe('DiskStore under bad conditions', function () {
     assert.strictEqual(seen.full.n, seen.full.failedAt, 'every session saved before the disk filled is kept')
     assert.strictEqual(seen.afterFull.again, 99, 'once space is freed, writes succeed again')
   })
+})
 
+// runs on both cores: the child is forced onto the fallback
+describe('DiskStore on the JavaScript fallback core', function () {
   it('on the JavaScript fallback core, the constructor says why it cannot be', function () {
     const script = `
       try { new (require(${JSON.stringify(root)}).DiskStore)({ path: 'unused' }) } catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })) }`
