@@ -96,5 +96,6 @@ module.exports = {
   SessionCodec,
   NativeMemoryStore,
   changedKeys: binding.changedKeys,
+  NativeDiskStore: binding.NativeDiskStore,
   threadsafeCallProbe: binding.threadsafeCallProbe
 }

@@ -74,5 +74,7 @@ for (const name of API) exports[name] = binding[name]
 exports.isNative = isNative
 // why the addon did not load (null when it did, or when the fallback was forced)
 exports.loadError = loadError
+// the DiskStore's storage: the addon's only (undefined on the fallback, where session/disk.js refuses)
+exports.NativeDiskStore = binding.NativeDiskStore
 // measurement hook of an addon built with the `bench-probes` feature (see bench/micro.js)
 exports.threadsafeCallProbe = binding.threadsafeCallProbe

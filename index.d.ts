@@ -2,7 +2,7 @@
 // compiles unchanged against them: every declaration accepts at least what that package's does, and
 // `declare module 'express-session' { interface SessionData { ... } }` augments these. Like those
 // types, they describe the request handed to callbacks as Express's Request (from @types/express).
-// The extras of this package (MemoryStore options, stats(), stopInterval(), sameSite 'auto') are
+// The extras of this package (MemoryStore options, stats(), stopInterval(), the DiskStore, sameSite 'auto') are
 // additions on top. The native binding's generated typings are in native.d.ts.
 
 import type { Request as ExpressRequest } from 'express'
@@ -219,6 +219,41 @@ declare namespace session {
     clear (callback?: (err?: any) => void): void
     touch (sid: string, session: SessionData, callback?: (err?: any) => void): void
     /** Counters of the native storage. */
+    stats (): MemoryStoreStats
+    /** Stops the expiry sweeper. */
+    stopInterval (): void
+  }
+
+  interface DiskStoreOptions {
+    /** The directory holding the store (created owner-only when missing); every process that opens it shares its sessions. */
+    path: string
+    /** Most sessions held; storing one more evicts the sessions closest to their expiry. Default: unbounded. Every process on the path must give the same. */
+    max?: number | undefined
+    /** Lifetime in milliseconds of sessions whose cookie has no expiry. Default: they do not expire. Every process on the path must give the same. */
+    ttl?: number | undefined
+    /** 'process' (default): a save survives the process being killed. 'fsync': each save is flushed to the disk first, and survives power loss. */
+    durability?: 'process' | 'fsync' | undefined
+    /** Largest size of the store's file, in bytes. Default: 1 GiB. */
+    mapSize?: number | undefined
+    /** Milliseconds between sweeps of expired sessions (off the main thread), or false for none. Default: 5 minutes. */
+    checkPeriod?: number | false | undefined
+  }
+
+  class DiskStore extends Store {
+    constructor (options: DiskStoreOptions)
+    /** The store's directory, resolved. */
+    readonly path: string
+    readonly durability: 'process' | 'fsync'
+    get (sid: string, callback: (err: any, session?: SessionData | null) => void): void
+    set (sid: string, session: SessionData, callback?: (err?: any) => void): void
+    destroy (sid: string, callback?: (err?: any) => void): void
+    all (callback: (err: any, obj?: { [sid: string]: SessionData } | null) => void): void
+    length (callback: (err: any, length?: number) => void): void
+    clear (callback?: (err?: any) => void): void
+    touch (sid: string, session: SessionData, callback?: (err?: any) => void): void
+    /** Merges top-level changes into the stored session atomically across processes; a session that is gone stays gone. */
+    merge (sid: string, changes: { [key: string]: unknown }, removedKeys: string[], session: SessionData, callback?: (err?: any) => void): void
+    /** `sessions` and `bytes` are the store's (every process's); the counters are this process's. */
     stats (): MemoryStoreStats
     /** Stops the expiry sweeper. */
     stopInterval (): void

@@ -10,6 +10,7 @@ const onHeaders = require('on-headers')
 
 const core = require('./core')
 const Cookie = require('./session/cookie')
+const DiskStore = require('./session/disk')
 const MemoryStore = require('./session/memory')
 const RequestSession = require('./session/request-session')
 const Session = require('./session/session')
@@ -23,6 +24,7 @@ exports.Store = Store
 exports.Cookie = Cookie
 exports.Session = Session
 exports.MemoryStore = MemoryStore
+exports.DiskStore = DiskStore
 // true when the Rust core is in use, false on its JavaScript fallback (see core.js)
 exports.native = core.isNative
 

@@ -2,4 +2,4 @@
 import session from './index.js'
 
 export default session
-export const { Store, Cookie, Session, MemoryStore } = session
+export const { Store, Cookie, Session, MemoryStore, DiskStore } = session

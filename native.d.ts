@@ -9,6 +9,28 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeDiskStore {
+  /**
+   * Opens (creating when missing) the store in the directory `options.path`; session/disk.js
+   * has checked the options.
+   */
+  constructor(options: NativeDiskStoreOptions)
+  get(id: string): string | null
+  set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): number | Promise<unknown>
+  /** 1 when the session was live and now has the new cookie and expiry, else 0. */
+  touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+  /** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
+  merge(id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+  destroy(id: string): number | Promise<unknown>
+  clear(): number | Promise<unknown>
+  /** Deletes at most `limit` expired sessions on the thread pool; resolves how many. */
+  sweep(limit: number): Promise<unknown>
+  length(): number
+  /** Every live session as a flat [id, json, id, json, ...]. */
+  entries(): Array<string>
+  stats(): NativeMemoryStoreStats
+}
+
 /**
  * Compares the data JSON a request loaded (null for a new session) with the data JSON it ends
  * with; throws when either is not a JSON object.
@@ -91,6 +113,15 @@ export declare function memoryStoreTouch(store: StoreHandle, id: string, cookieJ
  * `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
  */
 export declare function memoryStoreTouchFields(store: StoreHandle, id: string, shape: number, serial: number, expiresMs?: number | undefined | null): boolean
+
+export interface NativeDiskStoreOptions {
+  path: string
+  max?: number
+  ttl?: number
+  /** 'process' or 'fsync' */
+  durability: string
+  mapSize: number
+}
 
 export interface NativeMemoryStoreOptions {
   name?: string

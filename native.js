@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeDiskStore = nativeBinding.NativeDiskStore
 module.exports.changedKeys = nativeBinding.changedKeys
 module.exports.generateSessionId = nativeBinding.generateSessionId
 module.exports.generateSessionIds = nativeBinding.generateSessionIds

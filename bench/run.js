@@ -13,7 +13,9 @@
 // Rows: Express 4 with the embedded MemoryStore, an asynchronous JS store, and connect-redis on a
 // redis-server this script starts on a free loopback port (skipped, saying so, where redis-server is
 // not installed); this package on its JavaScript fallback core; this package with `merge: true`;
-// and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
+// this package's DiskStore, with its default durability and with 'fsync' (its ratio is to
+// express-session's MemoryStore, and a line after the table compares it with this package's
+// MemoryStore); and Express 5 with the MemoryStore. Options: resave false, saveUninitialized true.
 // Each route is measured under two loads (BENCH_LOAD=rate or closed for one of them): a fixed rate
 // below saturation, and a closed loop where every connection sends its next request as soon as the
 // last one is answered. At a fixed rate, work deferred to a later turn of the event loop is batched
@@ -57,20 +59,27 @@ const labels = {
   fallback: 'express-session-rs, JS fallback',
   merge: 'express-session-rs, merge: true',
   'upstream-filled': 'express-session',
-  'ours-filled': 'express-session-rs'
+  'ours-filled': 'express-session-rs',
+  fsync: "express-session-rs, durability: 'fsync'"
 }
 const loadLabels = { rate: `${rate}/s`, closed: 'closed loop' }
+
+// The variants measured beside bare Express, per store where they differ from the usual three.
+const variantsOf = { disk: ['ours', 'fsync'] }
+// The store whose express-session rows a store's ratio is taken against (its own by default):
+// express-session has no DiskStore, and the DiskStore's target is set against its MemoryStore.
+const ratioStoreOf = { disk: 'memory' }
 
 // Every configuration measured in a round: [framework, store, variant].
 function configurations (haveRedis) {
   const list = []
   for (const [framework, stores, extras] of [
-    ['express4', ['memory', 'async', 'redis'], { memory: ['fallback', 'merge', ...(fill > 0 ? ['upstream-filled', 'ours-filled'] : [])], redis: ['merge'] }],
+    ['express4', ['memory', 'async', 'redis', 'disk'], { memory: ['fallback', 'merge', ...(fill > 0 ? ['upstream-filled', 'ours-filled'] : [])], redis: ['merge'] }],
     ['express5', ['memory'], {}]
   ]) {
     for (const store of stores) {
       if (store === 'redis' && !haveRedis) continue
-      for (const variant of ['bare', 'upstream', 'ours', ...(extras[store] || [])]) {
+      for (const variant of variantsOf[store] || ['bare', 'upstream', 'ours', ...(extras[store] || [])]) {
         // bare Express has no store: measured once per framework, under 'memory'
         if (variant === 'bare' && store !== 'memory') continue
         if (only && !only.some((prefix) => `${framework}/${store}/${variant}`.startsWith(prefix))) continue
@@ -90,7 +99,8 @@ function start (config) {
     framework: config.framework,
     store: config.store,
     merge: config.variant === 'merge',
-    fill: config.variant.endsWith('-filled') ? fill : 0
+    fill: config.variant.endsWith('-filled') ? fill : 0,
+    durability: config.variant === 'fsync' ? 'fsync' : 'process'
   }
   const child = fork(path.join(__dirname, 'server.js'), [JSON.stringify(serverConfig)], {
     env, execPath: serverNode, stdio: ['ignore', 'inherit', 'inherit', 'ipc']
@@ -160,6 +170,23 @@ const median = (values) => { const s = [...values].sort((a, b) => a - b); return
 const spread = (values) => Math.max(...values) - Math.min(...values)
 const fixed = (n, digits = 1) => n.toFixed(digits)
 
+// For each DiskStore row: its overhead over this package's MemoryStore's, under the same load.
+function againstMemoryStore (summary, samples) {
+  const lines = []
+  for (const row of summary) {
+    if (row.store !== 'disk' || row.overhead === undefined) continue
+    const disk = samples[`${row.load} ${row.framework} disk ${row.variant} ${row.route}`]
+    const memory = samples[`${row.load} ${row.framework} memory ours ${row.route}`]
+    const bare = samples[`${row.load} ${row.framework} memory bare ${row.route}`]
+    if (!memory || !bare) continue
+    const ratios = disk.map((s, i) => (s.cpu - bare[i].cpu) / (memory[i].cpu - bare[i].cpu))
+    const ratio = row.overhead / median(memory.map((s, i) => s.cpu - bare[i].cpu))
+    lines.push(`${loadLabels[row.load]}, ${row.framework} ${row.route} ${labels[row.variant]} on the DiskStore: ${fixed(ratio, 2)}× the overhead on its MemoryStore ` +
+      `(per round ${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)})`)
+  }
+  return lines
+}
+
 async function main () {
   const redis = await startRedis()
   if (redis) process.env.BENCH_REDIS_URL = redis.url
@@ -200,7 +227,7 @@ async function main () {
         const bare = samples[`${load} ${config.framework} memory bare ${route}`]
         // a filled store's rows are compared with express-session's store filled alike
         const upstreamVariant = config.variant.endsWith('-filled') ? 'upstream-filled' : 'upstream'
-        const upstream = samples[`${load} ${config.framework} ${config.store} ${upstreamVariant} ${route}`]
+        const upstream = samples[`${load} ${config.framework} ${ratioStoreOf[config.store] || config.store} ${upstreamVariant} ${route}`]
         const cpu = list.map((s) => s.cpu)
         const row = { load, ...config, route, rps: median(list.map((s) => s.rps)), p99: median(list.map((s) => s.p99)), cpu: median(cpu), cpuSpread: spread(cpu) }
         let overheadText = ''
@@ -226,7 +253,9 @@ async function main () {
   }
 
   console.log(lines.join('\n'))
-  console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios)')
+  console.log('\nratio: median overhead over express-session\'s median overhead (in brackets: the range of the per-round ratios); ' +
+    'for the disk rows, over express-session\'s with its MemoryStore')
+  for (const line of againstMemoryStore(summary, samples)) console.log(line)
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true })
   const file = path.join(__dirname, 'results', `run-${Date.now()}.json`)
   fs.writeFileSync(file, JSON.stringify({ node: serverVersion, cpu: cpus[0].model, rounds, seconds, warmupSeconds, rate, connections, fill, summary, samples }, null, 2))

@@ -2,7 +2,8 @@
 
 // One benchmark server, run as a child of run.js with its configuration as JSON in argv[2]:
 //   { impl: 'bare' | 'upstream' | 'ours', framework: 'express4' | 'express5',
-//     store: 'memory' | 'async' | 'redis', merge: boolean, fill: number }
+//     store: 'memory' | 'async' | 'redis' | 'disk', merge: boolean, durability: 'process' | 'fsync',
+//     fill: number }
 // (with `fill`, that many other live sessions are set in the store before the server listens)
 // (the fallback core is chosen by run.js through EXPRESS_SESSION_RS_FALLBACK). It reports its port
 // over IPC and answers 'cpu' messages with process.cpuUsage().
@@ -46,14 +47,26 @@ async function redisStore (session) {
   return new RedisStore({ client, prefix: 'bench:' + process.pid + ':' })
 }
 
+// A DiskStore in a new directory, removed when run.js stops the server.
+function diskStore (session) {
+  const fs = require('fs')
+  const os = require('os')
+  const path = require('path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esrs-bench-disk-'))
+  process.on('SIGTERM', () => {
+    fs.rmSync(dir, { recursive: true, force: true })
+    process.exit(0)
+  })
+  return new session.DiskStore({ path: dir, durability: config.durability })
+}
+
 async function main () {
   const app = express()
 
   if (config.impl !== 'bare') {
     const session = config.impl === 'upstream' ? require('express-session-upstream') : require('..')
-    const store = config.store === 'async'
-      ? asyncStore(session)
-      : config.store === 'redis' ? await redisStore(session) : new session.MemoryStore()
+    const stores = { async: asyncStore, redis: redisStore, disk: diskStore, memory: () => new session.MemoryStore() }
+    const store = await stores[config.store](session)
     if (config.fill > 0) await fillStore(session, store, { count: config.fill, round: 'other', maxAge: 3600000 })
     app.use(session({ secret: 'bench secret', resave: false, saveUninitialized: true, store, merge: config.merge }))
   }

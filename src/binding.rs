@@ -1,6 +1,8 @@
 //! The JavaScript binding: thin napi wrappers that convert arguments, call the plain modules and
 //! convert the results back. Every export catches panics, so a bug surfaces as a JS exception
 //! instead of aborting the process.
+//!
+//! The DiskStore's wrappers are in `binding/disk_store.rs`.
 
 use crate::memory_store::{Loaded, MemoryStore, Options, Stats, Stored};
 use crate::set_cookie::{self, CookieAttributes};
@@ -12,6 +14,8 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+mod disk_store;
 
 /// A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters.
 #[napi(catch_unwind)]

@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod cookie_form;
 pub mod cookie_header;
 pub mod cookie_shapes;
+pub mod disk_store;
 pub mod iso_time;
 pub mod json_object;
 pub mod memory_store;

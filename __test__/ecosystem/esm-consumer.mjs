@@ -1,9 +1,9 @@
 // An ES module consumer: default and named imports, then one request through the middleware.
 import http from 'node:http'
-import session, { MemoryStore, Store, Cookie, Session } from 'express-session-rs'
+import session, { MemoryStore, DiskStore, Store, Cookie, Session } from 'express-session-rs'
 
 const store = new MemoryStore()
-if (!(store instanceof Store) || typeof Cookie !== 'function' || typeof Session !== 'function') {
+if (!(store instanceof Store) || typeof Cookie !== 'function' || typeof Session !== 'function' || DiskStore !== session.DiskStore) {
   throw new Error('named exports missing')
 }
 

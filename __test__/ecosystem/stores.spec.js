@@ -2,7 +2,7 @@
 
 // Session stores from express-session's ecosystem, over real connections: connect-redis against a
 // real redis-server, connect-pg-simple against a real PostgreSQL, memorystore, session-file-store
-// in a temporary directory. Each spec drives this package's middleware through an Express app and
+// in a temporary directory, and this package's DiskStore in another. Each spec drives this package's middleware through an Express app and
 // then looks at what the store really holds (the Redis key, the table row, the file). The migration
 // specs put express-session itself in front of the same store: an app still on express-session
 // gets its store class built on express-session's Store, the way it would in its own process.
@@ -15,6 +15,7 @@ const path = require('path')
 const {
   Client, countCalls, requireServer, requireWithExpressSession, session, sleep, storedSession, upstream
 } = require('./support')
+const { requireDiskStore } = require('../support/disk-processes')
 
 const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
@@ -99,6 +100,24 @@ const kinds = {
         },
         expiresAt: async (sid) => entry(sid).e,
         close: async () => store.stopInterval()
+      }
+    }
+  },
+
+  // this package's own DiskStore, on a directory of this run; every instance opens the same one
+  DiskStore: {
+    async open (context) {
+      requireDiskStore(context)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esrs-disk-store-'))
+      const make = () => new session.DiskStore({ path: dir, checkPeriod: false })
+      const reader = make()
+      const raw = async (sid) => (await storedSession(reader, sid)) || null
+      return {
+        make,
+        raw,
+        // the store expires a session with its cookie.expires
+        expiresAt: async (sid) => Date.parse((await raw(sid)).cookie.expires),
+        close: async () => fs.rmSync(dir, { recursive: true, force: true })
       }
     }
   },

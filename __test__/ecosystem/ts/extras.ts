@@ -1,6 +1,6 @@
 // What this package offers beyond express-session's types; compiled against this package only.
 import express from 'express'
-import session, { Cookie, MemoryStore, SessionOptions, SessionStore } from 'express-session'
+import session, { Cookie, DiskStore, MemoryStore, SessionData, SessionOptions, SessionStore } from 'express-session'
 
 // sameSite 'auto' is an express-session option @types/express-session does not declare.
 const options: SessionOptions = {
@@ -20,6 +20,11 @@ const seeded: string | undefined = store.sessions.seeded
 delete store.sessions.seeded
 store.stopInterval()
 
+// typed only: constructing it would open a store
+const makeDiskStore = (): DiskStore => new DiskStore({ path: 'sessions', durability: 'fsync', max: 10_000, ttl: 60_000, mapSize: 1 << 30, checkPeriod: false })
+const diskStats = (disk: DiskStore): number => disk.stats().sessions
+const mergeInto = (disk: DiskStore, sess: SessionData): void => disk.merge('sid', { views: 2 }, ['gone'], sess, (err) => { if (err) throw err })
+
 const cookie = new Cookie({ priority: 'low', partitioned: true })
 const header: string | undefined = cookie.serialize?.('name', 'value')
 const data = cookie.toJSON?.()
@@ -33,4 +38,4 @@ app.get('/fresh', (req, res) => {
   res.end(req.sessionID)
 })
 
-export { app, middleware, total, seeded, header, originalMaxAge }
+export { app, middleware, total, seeded, header, originalMaxAge, makeDiskStore, diskStats, mergeInto }

@@ -1,0 +1,243 @@
+'use strict'
+
+// A session store on the local disk, shared by every process and worker thread of the machine that
+// opens the same directory, and kept across restarts (see src/disk_store/). Reads come from the
+// file's memory map on the calling thread. Writes commit on the calling thread with the default
+// durability ('process': in the OS's hands, which a killed process cannot undo), and on libuv's
+// thread pool with 'fsync' (on the disk, which takes the disk's time). Every operation is one
+// transaction, exclusive across processes for writes, so `merge` is atomic between processes too.
+//
+// The callback API is the Store's, callbacks deferred as express-session's MemoryStore defers them;
+// an error of the store (a full disk, a damaged file) reaches the callback, and so the request's
+// `next(err)`.
+
+const core = require('../core')
+const path = require('path')
+const Store = require('./store')
+const util = require('util')
+const debug = require('debug')('express-session')
+const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
+const { isWellFormed } = require('./well-formed')
+
+const defer = setImmediate
+const kStorage = Symbol('disk storage')
+const kSweep = Symbol('disk sweep')
+
+// expired sessions deleted per transaction, so that a sweep holds the write lock only briefly
+const SWEEP_BATCH = 1000
+const DEFAULTS = { durability: 'process', mapSize: 1024 * 1024 * 1024, checkPeriod: 5 * 60 * 1000 }
+const DURABILITIES = ['process', 'fsync']
+
+function DiskStore (options) {
+  Store.call(this)
+
+  if (!core.isNative) throw needsNative()
+  const opts = options || {}
+  if (typeof opts.path !== 'string' || opts.path === '') {
+    throw new TypeError('DiskStore path option must be the path of a directory')
+  }
+  const max = optionalPositiveInteger(opts.max, 'max')
+  const ttl = optionalPositiveNumber(opts.ttl, 'ttl')
+  const mapSize = optionalPositiveInteger(opts.mapSize, 'mapSize') ?? DEFAULTS.mapSize
+  const durability = opts.durability ?? DEFAULTS.durability
+  if (!DURABILITIES.includes(durability)) {
+    throw new TypeError("DiskStore durability option must be 'process' or 'fsync'")
+  }
+  const checkPeriod = opts.checkPeriod === false ? undefined : optionalPositiveNumber(opts.checkPeriod, 'checkPeriod') ?? DEFAULTS.checkPeriod
+
+  let storage
+  try {
+    storage = new core.NativeDiskStore({ path: path.resolve(opts.path), max, ttl, durability, mapSize })
+  } catch (err) {
+    throw storeError(err)
+  }
+  this[kStorage] = storage
+  this[kSweep] = { running: false }
+  this.path = path.resolve(opts.path)
+  this.durability = durability
+  this.sweeper = null
+
+  if (checkPeriod !== undefined) {
+    this.sweeper = setInterval(sweepExpired, checkPeriod, storage, this[kSweep])
+    this.sweeper.unref()
+  }
+}
+
+util.inherits(DiskStore, Store)
+
+DiskStore.prototype.get = function get (sessionId, callback) {
+  let json
+  try {
+    json = this[kStorage].get(storageKey(sessionId))
+  } catch (err) {
+    defer(callback, storeError(err))
+    return
+  }
+  defer(callback, null, parseStored(json))
+}
+
+DiskStore.prototype.set = function set (sessionId, session, callback) {
+  const cookie = session.cookie
+  write(this, 'set', sessionId, [cookieJson(cookie), sessionDataJson(session), cookieExpiry(cookie)], callback)
+}
+
+// A new cookie and expiry for a stored session; the data stays as stored (another process may
+// have changed it meanwhile), and a session that is gone stays gone.
+DiskStore.prototype.touch = function touch (sessionId, session, callback) {
+  const cookie = session.cookie
+  write(this, 'touch', sessionId, [cookieJson(cookie), cookieExpiry(cookie)], callback)
+}
+
+// The optional merge method of the store contract, atomic across every process on the store: in
+// one write transaction, the `changes` (top-level keys and their new values) are written into the
+// session as stored now, the `removedKeys` deleted and the cookie replaced; a session that is no
+// longer there (destroyed, expired, evicted) stays gone.
+DiskStore.prototype.merge = function merge (sessionId, changes, removedKeys, session, callback) {
+  const cookie = session.cookie
+  write(this, 'merge', sessionId, [JSON.stringify(changes), removedKeys, cookieJson(cookie), cookieExpiry(cookie)], callback)
+}
+
+DiskStore.prototype.destroy = function destroy (sessionId, callback) {
+  write(this, 'destroy', sessionId, [], callback)
+}
+
+DiskStore.prototype.clear = function clear (callback) {
+  write(this, 'clear', undefined, [], callback)
+}
+
+DiskStore.prototype.all = function all (callback) {
+  read(this, 'entries', callback, function bySessionId (flat) {
+    const sessions = Object.create(null)
+    for (let i = 0; i < flat.length; i += 2) {
+      sessions[flat[i]] = JSON.parse(flat[i + 1])
+    }
+    return sessions
+  })
+}
+
+DiskStore.prototype.length = function length (callback) {
+  read(this, 'length', callback, Number)
+}
+
+// { sessions, bytes, hits, misses, expirations, evictions }: sessions and bytes are the store's
+// (every process's, expired sessions not yet swept included; bytes of the file in use), the
+// counters this process's.
+DiskStore.prototype.stats = function stats () {
+  try {
+    return this[kStorage].stats()
+  } catch (err) {
+    throw storeError(err)
+  }
+}
+
+// Stop the expiry sweeper (the MemoryStore's name for it).
+DiskStore.prototype.stopInterval = function stopInterval () {
+  if (this.sweeper !== null) {
+    clearInterval(this.sweeper)
+    this.sweeper = null
+  }
+}
+
+// One write of session `sessionId` (none for clear). The storage commits it at once with the
+// 'process' durability, answering a number, and on the thread pool with 'fsync', answering a
+// promise; either way the callback hears of it after the commit.
+function write (store, method, sessionId, args, callback) {
+  let written
+  try {
+    written = sessionId === undefined
+      ? store[kStorage][method]()
+      : store[kStorage][method](storageKey(sessionId), ...args)
+  } catch (err) {
+    return answer(callback, storeError(err))
+  }
+  if (typeof written === 'number') return answer(callback, null)
+  written.then(function onCommitted () {
+    if (callback) callback(null)
+  }, function onFailed (err) {
+    answer(callback, storeError(err))
+  })
+}
+
+// A read of the whole store (`method` of the storage, without arguments), answered as `shape` of it.
+function read (store, method, callback, shape) {
+  let value
+  try {
+    value = shape(store[kStorage][method]())
+  } catch (err) {
+    return answer(callback, storeError(err))
+  }
+  answer(callback, null, value)
+}
+
+function answer (callback, err, value) {
+  if (callback) defer(callback, err, value)
+  else if (err) debug('DiskStore call failed: %s', err.message)
+}
+
+// Deletes expired sessions a batch at a time on the thread pool, each batch its own transaction,
+// until a batch comes back short; one sweep at a time per store.
+function sweepExpired (storage, state) {
+  if (state.running) return
+  state.running = true
+  const next = function next (swept) {
+    if (swept === SWEEP_BATCH) {
+      storage.sweep(SWEEP_BATCH).then(next, failed)
+    } else {
+      state.running = false
+    }
+  }
+  const failed = function failed (err) {
+    state.running = false
+    debug('DiskStore sweep failed: %s', err.message)
+  }
+  storage.sweep(SWEEP_BATCH).then(next, failed)
+}
+
+// IDs are stored as UTF-8, where a lone UTF-16 surrogate would become U+FFFD and two IDs could
+// meet: such IDs (which no cookie can carry) are refused.
+function storageKey (id) {
+  const key = typeof id === 'string' ? id : String(id)
+  if (!isWellFormed(key)) {
+    const err = new TypeError('DiskStore session IDs must be well-formed strings (no lone surrogates)')
+    err.code = 'ERR_INVALID_ARG_VALUE'
+    throw err
+  }
+  return key
+}
+
+// The native store's errors say their code in brackets at the start of the message.
+function storeError (err) {
+  const match = /^\[([A-Z_]+)\] /.exec(err && err.message)
+  if (match === null) return err
+  const error = new Error(err.message.slice(match[0].length))
+  error.code = match[1]
+  return error
+}
+
+function needsNative () {
+  const reason = core.loadError
+    ? 'the native addon did not load (' + core.loadError.message + ')'
+    : 'the JavaScript fallback core was forced (EXPRESS_SESSION_RS_FALLBACK=1)'
+  const err = new Error('DiskStore needs the native addon, and this process runs on the JavaScript fallback core: ' +
+    reason + '. Use a MemoryStore or a networked store (Redis, PostgreSQL, ...) there.')
+  err.code = 'ERR_DISK_STORE_NEEDS_NATIVE'
+  return err
+}
+
+function optionalPositiveNumber (value, name) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new TypeError('DiskStore ' + name + ' option must be a positive number')
+  }
+  return value
+}
+
+function optionalPositiveInteger (value, name) {
+  const number = optionalPositiveNumber(value, name)
+  if (number !== undefined && !Number.isInteger(number)) {
+    throw new TypeError('DiskStore ' + name + ' option must be a whole number')
+  }
+  return number
+}
+
+module.exports = DiskStore

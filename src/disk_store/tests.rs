@@ -1,0 +1,388 @@
+use super::*;
+use std::fs;
+use std::sync::atomic::AtomicUsize;
+
+const NOW: i64 = 1_800_000_000_000;
+
+/// A new directory under the system's temporary one (each test its own, as a process opens each
+/// directory once), removed when dropped: a store opened on it keeps working on its unlinked files.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+  type Target = Path;
+
+  fn deref(&self) -> &Path {
+    &self.0
+  }
+}
+
+impl AsRef<Path> for TempDir {
+  fn as_ref(&self) -> &Path {
+    &self.0
+  }
+}
+
+impl Drop for TempDir {
+  fn drop(&mut self) {
+    let _ = fs::remove_dir_all(&self.0);
+    let _ = fs::remove_file(&self.0);
+  }
+}
+
+fn directory() -> TempDir {
+  static NEXT: AtomicUsize = AtomicUsize::new(0);
+  let dir = std::env::temp_dir().join(format!(
+    "disk-store-test-{}-{}",
+    std::process::id(),
+    NEXT.fetch_add(1, Ordering::Relaxed)
+  ));
+  let _ = fs::remove_dir_all(&dir);
+  TempDir(dir)
+}
+
+fn options() -> Options {
+  Options {
+    max: None,
+    ttl_ms: None,
+    durability: Durability::Process,
+    map_size: 16 << 20,
+  }
+}
+
+fn set(id: &str, data: &str, expires_at: Option<i64>) -> Write {
+  Write::Set {
+    id: id.to_owned(),
+    cookie: Some(r#"{"path":"/"}"#.to_owned()),
+    data: data.to_owned(),
+    expires_at,
+  }
+}
+
+fn open(dir: &Path, options: Options) -> DiskStore {
+  DiskStore::open(dir, options).expect("opens")
+}
+
+#[test]
+fn stores_and_reads_sessions_as_express_session_json() {
+  let store = open(&directory(), options());
+  assert_eq!(store.get("a", NOW), Ok(None));
+  store.write(&set("a", r#"{"n":1}"#, None), NOW).unwrap();
+  assert_eq!(
+    store.get("a", NOW).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/"},"n":1}"#)
+  );
+  assert_eq!(store.len(NOW), Ok(1));
+  assert_eq!(
+    store.entries(NOW).unwrap(),
+    vec![(
+      "a".to_owned(),
+      r#"{"cookie":{"path":"/"},"n":1}"#.to_owned()
+    )]
+  );
+  assert_eq!(
+    store
+      .write(&Write::Destroy { id: "a".into() }, NOW)
+      .unwrap(),
+    1
+  );
+  assert_eq!(store.get("a", NOW), Ok(None));
+  assert_eq!(store.is_empty(NOW), Ok(true));
+}
+
+#[test]
+fn creates_the_directory_owner_only() {
+  let dir = directory();
+  let _store = open(&dir, options());
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+      fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+      0o700
+    );
+    let data = fs::metadata(dir.join("data.mdb")).unwrap();
+    assert_eq!(data.permissions().mode() & 0o777, 0o600);
+  }
+}
+
+#[test]
+fn expired_sessions_are_not_returned_touched_merged_or_counted_and_are_swept() {
+  let store = open(&directory(), options());
+  store.write(&set("old", "{}", Some(NOW + 10)), NOW).unwrap();
+  store
+    .write(&set("new", "{}", Some(NOW + 1000)), NOW)
+    .unwrap();
+  let later = NOW + 10;
+  assert_eq!(store.get("old", later), Ok(None));
+  assert_eq!(store.len(later), Ok(1));
+  let touch = Write::Touch {
+    id: "old".into(),
+    cookie: None,
+    expires_at: Some(NOW + 5000),
+  };
+  assert_eq!(store.write(&touch, later), Ok(0));
+  let merge = Write::Merge {
+    id: "old".into(),
+    changes: r#"{"x":1}"#.into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: Some(NOW + 5000),
+  };
+  assert_eq!(store.write(&merge, later), Ok(0));
+  assert_eq!(store.stats().unwrap().sessions, 2);
+  assert_eq!(store.write(&Write::Sweep { limit: 100 }, later), Ok(1));
+  assert_eq!(store.stats().unwrap().sessions, 1);
+  assert_eq!(store.stats().unwrap().expirations, 1);
+  assert!(store.get("new", later).unwrap().is_some());
+}
+
+#[test]
+fn sweeps_in_batches_of_the_limit() {
+  let store = open(&directory(), options());
+  for i in 0..5 {
+    store
+      .write(&set(&format!("s{i}"), "{}", Some(NOW + i)), NOW)
+      .unwrap();
+  }
+  let later = NOW + 100;
+  assert_eq!(store.write(&Write::Sweep { limit: 2 }, later), Ok(2));
+  assert_eq!(store.write(&Write::Sweep { limit: 2 }, later), Ok(2));
+  assert_eq!(store.write(&Write::Sweep { limit: 2 }, later), Ok(1));
+  assert_eq!(store.write(&Write::Sweep { limit: 2 }, later), Ok(0));
+}
+
+#[test]
+fn ttl_applies_to_sessions_without_a_cookie_expiry() {
+  let store = open(
+    &directory(),
+    Options {
+      ttl_ms: Some(50),
+      ..options()
+    },
+  );
+  store.write(&set("a", "{}", None), NOW).unwrap();
+  store.write(&set("b", "{}", Some(NOW + 1000)), NOW).unwrap();
+  assert!(store.get("a", NOW + 49).unwrap().is_some());
+  assert_eq!(store.get("a", NOW + 50), Ok(None));
+  assert!(store.get("b", NOW + 50).unwrap().is_some());
+}
+
+#[test]
+fn touch_replaces_the_cookie_and_keeps_the_data() {
+  let store = open(&directory(), options());
+  store
+    .write(&set("a", r#"{"n":1}"#, Some(NOW + 10)), NOW)
+    .unwrap();
+  let touch = Write::Touch {
+    id: "a".into(),
+    cookie: Some(r#"{"path":"/x"}"#.into()),
+    expires_at: Some(NOW + 100),
+  };
+  assert_eq!(store.write(&touch, NOW), Ok(1));
+  assert_eq!(
+    store.get("a", NOW + 50).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/x"},"n":1}"#)
+  );
+  // the index follows the new expiry: nothing is swept before it
+  assert_eq!(store.write(&Write::Sweep { limit: 10 }, NOW + 50), Ok(0));
+  assert_eq!(store.write(&Write::Sweep { limit: 10 }, NOW + 100), Ok(1));
+}
+
+#[test]
+fn merge_sets_and_removes_top_level_keys_of_a_live_session_only() {
+  let store = open(&directory(), options());
+  store
+    .write(&set("a", r#"{"keep":1,"gone":2,"change":3}"#, None), NOW)
+    .unwrap();
+  let merge = |id: &str| Write::Merge {
+    id: id.into(),
+    changes: r#"{"change":30,"added":4}"#.into(),
+    removed: vec!["gone".encode_utf16().collect()],
+    cookie: Some(r#"{"path":"/"}"#.into()),
+    expires_at: None,
+  };
+  assert_eq!(store.write(&merge("a"), NOW), Ok(1));
+  assert_eq!(
+    store.get("a", NOW).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/"},"keep":1,"change":30,"added":4}"#)
+  );
+  assert_eq!(store.write(&merge("missing"), NOW), Ok(0));
+  assert_eq!(store.get("missing", NOW), Ok(None));
+  let bad = Write::Merge {
+    id: "a".into(),
+    changes: "[1]".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  };
+  assert_eq!(
+    store.write(&bad, NOW).map_err(|err| err.code()),
+    Err("ERR_INVALID_ARG_VALUE")
+  );
+}
+
+#[test]
+fn max_evicts_the_sessions_closest_to_expiry_but_never_the_one_stored() {
+  let store = open(
+    &directory(),
+    Options {
+      max: Some(2),
+      ..options()
+    },
+  );
+  store
+    .write(&set("soon", "{}", Some(NOW + 10)), NOW)
+    .unwrap();
+  store
+    .write(&set("late", "{}", Some(NOW + 1000)), NOW)
+    .unwrap();
+  store
+    .write(&set("sooner", "{}", Some(NOW + 5)), NOW)
+    .unwrap();
+  assert_eq!(store.get("soon", NOW), Ok(None));
+  assert!(store.get("late", NOW).unwrap().is_some());
+  assert!(store.get("sooner", NOW).unwrap().is_some());
+  assert_eq!(store.stats().unwrap().evictions, 1);
+  assert_eq!(store.stats().unwrap().sessions, 2);
+}
+
+#[test]
+fn clear_deletes_everything() {
+  let store = open(&directory(), options());
+  store.write(&set("a", "{}", None), NOW).unwrap();
+  store.write(&Write::Clear, NOW).unwrap();
+  assert_eq!(store.len(NOW), Ok(0));
+  assert_eq!(store.stats().unwrap().sessions, 0);
+}
+
+#[test]
+fn a_second_open_in_the_process_shares_the_sessions() {
+  let dir = directory();
+  let first = open(&dir, options());
+  let second = open(&dir, options());
+  first.write(&set("a", "{}", None), NOW).unwrap();
+  assert!(second.get("a", NOW).unwrap().is_some());
+}
+
+#[test]
+fn refuses_other_options_than_the_store_was_created_with() {
+  let dir = directory();
+  let _first = open(
+    &dir,
+    Options {
+      max: Some(10),
+      ..options()
+    },
+  );
+  let other = DiskStore::open(&dir, options()).err().expect("refused");
+  assert_eq!(other.code(), "ERR_DISK_STORE_OPTIONS");
+  assert!(other.message().contains("max=10"), "{}", other.message());
+  let durability = DiskStore::open(
+    &dir,
+    Options {
+      max: Some(10),
+      durability: Durability::Fsync,
+      ..options()
+    },
+  )
+  .err()
+  .expect("refused");
+  assert_eq!(durability.code(), "ERR_DISK_STORE_OPTIONS");
+}
+
+#[test]
+fn refuses_a_newer_format_and_keeps_its_sessions() {
+  let dir = directory();
+  let store = open(&dir, options());
+  store.write(&set("a", "{}", None), NOW).unwrap();
+  let shared = &store.shared;
+  let mut txn = shared.env.write_txn().unwrap();
+  shared.meta.put(&mut txn, "format", b"2").unwrap();
+  txn.commit().unwrap();
+  let refused = DiskStore::open(&dir, options()).err().expect("refused");
+  assert_eq!(refused.code(), "ERR_DISK_STORE_FORMAT");
+  assert!(store.get("a", NOW).unwrap().is_some());
+}
+
+#[test]
+fn refuses_a_path_that_is_a_file() {
+  let dir = directory();
+  fs::write(&dir, b"not a directory").unwrap();
+  let refused = DiskStore::open(&dir, options()).err().expect("refused");
+  assert_eq!(refused.code(), "ERR_DISK_STORE_PATH");
+  fs::remove_file(&dir).unwrap();
+}
+
+#[test]
+fn refuses_a_file_that_is_not_a_store_or_is_truncated() {
+  let garbage = directory();
+  fs::create_dir_all(&garbage).unwrap();
+  fs::write(garbage.join("data.mdb"), vec![0x5a; 64 * 1024]).unwrap();
+  let refused = DiskStore::open(&garbage, options()).err().expect("refused");
+  assert_eq!(refused.code(), "ERR_DISK_STORE_DAMAGED", "{refused}");
+
+  let short = directory();
+  fs::create_dir_all(&short).unwrap();
+  fs::write(short.join("data.mdb"), vec![0; 100]).unwrap();
+  let refused = DiskStore::open(&short, options()).err().expect("refused");
+  assert_eq!(refused.code(), "ERR_DISK_STORE_DAMAGED", "{refused}");
+}
+
+#[test]
+fn a_full_map_is_an_error_that_loses_nothing_stored() {
+  let store = open(
+    &directory(),
+    Options {
+      map_size: 256 * 1024,
+      ..options()
+    },
+  );
+  store.write(&set("first", "{}", None), NOW).unwrap();
+  let big = format!(r#"{{"blob":"{}"}}"#, "x".repeat(4000));
+  let mut failure = None;
+  for i in 0..200 {
+    if let Err(err) = store.write(&set(&format!("s{i}"), &big, None), NOW) {
+      failure = Some(err);
+      break;
+    }
+  }
+  assert_eq!(
+    failure.expect("the map fills up").code(),
+    "ERR_DISK_STORE_FULL"
+  );
+  assert!(store.get("first", NOW).unwrap().is_some());
+  assert!(store.get("s0", NOW).unwrap().is_some());
+}
+
+#[test]
+fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
+  let store = open(
+    &directory(),
+    Options {
+      durability: Durability::Fsync,
+      ..options()
+    },
+  );
+  store
+    .write_grouped(set("a", r#"{"n":1}"#, None), NOW)
+    .unwrap();
+  let bad = Write::Merge {
+    id: "a".into(),
+    changes: "not json".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  };
+  let results = store.commit_group(&[set("b", "{}", None), bad, set("c", "{}", None)], NOW);
+  assert_eq!(results[0], Ok(1));
+  assert_eq!(
+    results[1].as_ref().map_err(DiskStoreError::code),
+    Err("ERR_INVALID_ARG_VALUE")
+  );
+  assert_eq!(results[2], Ok(1));
+  assert_eq!(store.len(NOW), Ok(3));
+  assert_eq!(
+    store.get("a", NOW).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/"},"n":1}"#)
+  );
+}
