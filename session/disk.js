@@ -18,6 +18,9 @@ const util = require('util')
 const debug = require('debug')('express-session')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
 const { isWellFormed } = require('./well-formed')
+const Session = require('./session')
+const { CallbackStoreAdapter } = require('./store-adapter')
+const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
 
 const defer = setImmediate
 const kStorage = Symbol('disk storage')
@@ -136,6 +139,75 @@ DiskStore.prototype.stopInterval = function stopInterval () {
     clearInterval(this.sweeper)
     this.sweeper = null
   }
+}
+
+DiskStore.prototype[kAdapter] = function adapter () {
+  return new DiskStoreAdapter(this)
+}
+
+const diskGet = DiskStore.prototype.get
+const diskSet = DiskStore.prototype.set
+const diskTouch = DiskStore.prototype.touch
+const diskDestroy = DiskStore.prototype.destroy
+const storeCreateSession = Store.prototype.createSession
+const sessionSave = Session.prototype.save
+
+// The middleware's way into this store. A read comes from the memory map and a write with the
+// default durability is committed before the storage call returns, so the middleware is answered
+// at once, as the MemoryStore answers it, rather than on a later turn of the event loop; a write
+// with 'fsync' is answered once the disk has it. A store whose methods were replaced gets what any
+// store gets.
+class DiskStoreAdapter extends CallbackStoreAdapter {
+  load (id, callback) {
+    if (this.store.get !== diskGet || this.store.createSession !== storeCreateSession) return super.load(id, callback)
+    let stored
+    try {
+      stored = parseStored(this.store[kStorage].get(storageKey(id)))
+    } catch (err) {
+      callback(storeError(err))
+      return
+    }
+    callback(null, stored)
+  }
+
+  // under the session's own ID, as Session#save would, with the data JSON the middleware has made
+  save (view, callback) {
+    const sess = view.session
+    if (this.store.set !== diskSet || sess.save !== sessionSave) return super.save(view, callback)
+    const cookie = sess.cookie
+    writeNow(this.store, 'set', sess.id, [cookieJson(cookie), view.dataJson, cookieExpiry(cookie)], callback)
+  }
+
+  touch (id, sess, stored, callback) {
+    if (this.store.touch !== diskTouch) return super.touch(id, sess, stored, callback)
+    const cookie = sess.cookie
+    writeNow(this.store, 'touch', id, [cookieJson(cookie), cookieExpiry(cookie)], callback)
+  }
+
+  destroy (id, callback) {
+    if (this.store.destroy !== diskDestroy) return super.destroy(id, callback)
+    writeNow(this.store, 'destroy', id, [], callback)
+  }
+}
+
+// A write for the middleware: answered at once when committed at once, else after the commit.
+function writeNow (store, method, sessionId, args, callback) {
+  let written
+  try {
+    written = store[kStorage][method](storageKey(sessionId), ...args)
+  } catch (err) {
+    callback(storeError(err))
+    return
+  }
+  if (typeof written === 'number') {
+    callback(null, kStandsInForDeferredAnswer)
+    return
+  }
+  written.then(function onCommitted () {
+    callback(null)
+  }, function onFailed (err) {
+    callback(storeError(err))
+  })
 }
 
 // One write of session `sessionId` (none for clear). The storage commits it at once with the
