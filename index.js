@@ -77,7 +77,8 @@ function session (options) {
     const context = new RequestSession(settings, req, res, next, codec, cookieId)
     hookResponse(res, context)
 
-    if (cookieId === undefined) {
+    // an empty ID, which a signed cookie can carry, names no session, as with express-session
+    if (!cookieId) {
       debug('no SID sent, generating session')
       context.generate()
       next()

@@ -8,6 +8,7 @@ const deprecate = require('depd')('express-session')
 const native = require('../core')
 const MemoryStore = require('./memory')
 const { adapterFor } = require('./store-adapter')
+const { createCodec } = require('./codec')
 const { VerifiedHeaders } = require('./request')
 
 const productionWarning = 'Warning: express-session-rs is using its default MemoryStore.\n' +
@@ -54,7 +55,7 @@ function readOptions (options) {
     deprecate('req.secret; provide secret option')
   }
 
-  const codec = secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null
+  const codec = secrets ? createCodec(name, secrets.map(secretBytes)) : null
 
   if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
     console.warn(productionWarning)
@@ -106,7 +107,7 @@ function codecForReqSecret (settings, reqSecret) {
   if (codec === undefined) {
     // a bound on how many distinct secrets are remembered; real apps have one
     if (settings.codecsByReqSecret.size >= 16) settings.codecsByReqSecret.clear()
-    codec = new native.SessionCodec(settings.name, [secretBytes(reqSecret)])
+    codec = createCodec(settings.name, [secretBytes(reqSecret)])
     settings.codecsByReqSecret.set(reqSecret, codec)
   }
   return codec
