@@ -14,7 +14,7 @@ const MemoryStore = require('./session/memory')
 const RequestSession = require('./session/request-session')
 const Session = require('./session/session')
 const Store = require('./session/store')
-const { codecForReqSecret, readOptions } = require('./session/options')
+const { currentCodec, readOptions } = require('./session/options')
 const { isSecure, isWithinCookiePath, readSessionId, switchToDictionaryMode } = require('./session/request')
 
 exports = module.exports = session
@@ -63,7 +63,13 @@ function session (options) {
       return
     }
 
-    const codec = settings.codec || codecForReqSecret(settings, req.secret)
+    let codec
+    try {
+      codec = currentCodec(settings, req)
+    } catch (err) {
+      next(err)
+      return
+    }
     if (codec === null) {
       next(new Error('secret option required for sessions'))
       return

@@ -47,6 +47,9 @@ function readOptions (options) {
     throw new TypeError('secret option array must contain one or more strings')
   }
 
+  // an array given by the application is read again on every request (see currentCodec)
+  const rotatable = Array.isArray(secrets) ? secrets : null
+
   if (secrets && !Array.isArray(secrets)) {
     secrets = [secrets]
   }
@@ -77,6 +80,9 @@ function readOptions (options) {
     // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
     codec,
     verifiedHeaders: codec === null ? null : new VerifiedHeaders(codec),
+    // the application's secret array, and a copy of the elements `codec` was made from
+    secrets: rotatable,
+    secretsInUse: rotatable === null ? null : rotatable.slice(),
     codecsByReqSecret: new Map(),
     storeReady: true
   }
@@ -99,6 +105,33 @@ function isCryptoKey (value) {
   return typeof crypto.webcrypto === 'object' && value instanceof crypto.webcrypto.CryptoKey
 }
 
+// The codec for this request: the secret option's, else the one for cookie-parser's req.secret,
+// or null when there is neither. express-session reads the secret array it was given on every
+// request, so an application can rotate secrets by changing that array in place
+// (`secrets.unshift(next)`); the codec is remade once the array's elements are no longer the ones
+// it was made from. Throws the option's TypeError when the array is no longer a valid secret.
+function currentCodec (settings, req) {
+  const secrets = settings.secrets
+  if (secrets !== null && !sameElements(secrets, settings.secretsInUse)) remakeCodec(settings, secrets)
+  return settings.codec || codecForReqSecret(settings, req.secret)
+}
+
+function sameElements (array, copy) {
+  if (array.length !== copy.length) return false
+  for (let i = 0; i < copy.length; i++) {
+    if (array[i] !== copy[i]) return false
+  }
+  return true
+}
+
+function remakeCodec (settings, secrets) {
+  if (secrets.length === 0) throw new TypeError('secret option array must contain one or more strings')
+  const codec = createCodec(settings.name, secrets.map(secretBytes))
+  settings.codec = codec
+  settings.verifiedHeaders = new VerifiedHeaders(codec)
+  settings.secretsInUse = secrets.slice()
+}
+
 // The codec for cookie-parser's req.secret when no secret option was given; null when there is none.
 function codecForReqSecret (settings, reqSecret) {
   if (!reqSecret) return null
@@ -113,4 +146,4 @@ function codecForReqSecret (settings, reqSecret) {
   return codec
 }
 
-module.exports = { readOptions, codecForReqSecret }
+module.exports = { readOptions, currentCodec }
