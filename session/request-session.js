@@ -8,7 +8,7 @@ const debug = require('debug')('express-session')
 const Cookie = require('./cookie')
 const { isSecure } = require('./request')
 const Session = require('./session')
-const { sessionDataJson } = require('./serialize')
+const { sessionDataJson, unstorableSessionError } = require('./serialize')
 const { kContext, kStandsInForDeferredAnswer, kWriteSetCookie } = require('./internal')
 
 const sessionSave = Session.prototype.save
@@ -19,6 +19,8 @@ const defer = setImmediate
 const DESTROY = 'destroy'
 const SAVE = 'save'
 const TOUCH = 'touch'
+// a session that serializes to undefined: reported to the application, nothing stored
+const UNSTORABLE = 'unstorable'
 
 // One look at a session where a decision is taken: its data (everything but the cookie) is
 // serialized at most once, however many predicates ask, and only if one does (or not at all when
@@ -104,6 +106,10 @@ class RequestSession {
   // Session#save from application code, with the merge option.
   saveByMerging (sess, callback) {
     const view = new SessionView(sess)
+    if (view.dataJson === undefined) {
+      defer(callback, unstorableSessionError(sess.id))
+      return
+    }
     const baselineJson = this.baselineJson
     this.savedJson = view.dataJson
     this.rebase(view)
@@ -192,7 +198,7 @@ class RequestSession {
       : this.settings.rolling || (view.session.cookie.expires != null && this.isModified(view))
   }
 
-  // What the end of the request must do with the store: DESTROY, SAVE, TOUCH or null.
+  // What the end of the request must do with the store: DESTROY, SAVE, TOUCH, UNSTORABLE or null.
   endOfRequestAction (view) {
     if (this.shouldDestroy()) return DESTROY
     if (view === null) {
@@ -200,6 +206,8 @@ class RequestSession {
       return null
     }
     if (this.hasBogusId()) return null
+    // nothing to compare or store (express-session's hash of such a session throws here)
+    if (view.dataJson === undefined) return UNSTORABLE
     if (this.shouldSave(view)) return SAVE
     if (this.settings.storeImplementsTouch && this.shouldTouch(view)) return TOUCH
     return null
@@ -255,6 +263,11 @@ class RequestSession {
     const action = this.endOfRequestAction(view)
 
     if (action === null) {
+      return this.originalEnd.call(this.res, chunk, encoding)
+    }
+    if (action === UNSTORABLE) {
+      // as a store's error would be: the response ends, the error goes to next(err)
+      defer(this.next, unstorableSessionError(this.req.sessionID))
       return this.originalEnd.call(this.res, chunk, encoding)
     }
     return this.storeThenEnd(action, view, chunk, encoding)
