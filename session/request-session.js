@@ -6,6 +6,7 @@
 
 const debug = require('debug')('express-session')
 const Cookie = require('./cookie')
+const { adoptSession } = require('./foreign')
 const { isSecure } = require('./request')
 const Session = require('./session')
 const { sessionDataJson, unstorableSessionError } = require('./serialize')
@@ -92,9 +93,10 @@ class RequestSession {
     }
   }
 
-  // Session#reload replaced the session with the store's copy.
-  reloaded (sess) {
-    this.rebase(new SessionView(sess))
+  // Session#reload replaced the session with the store's copy, made by the store's createSession
+  // (by another copy of express-session's, for some stores: see foreign.js).
+  reloaded () {
+    this.rebase(new SessionView(adoptSession(this.req)))
   }
 
   // Whether saving `sess` merges its changes rather than writing it whole: with the merge option,

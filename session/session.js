@@ -103,7 +103,7 @@ defineMethod(Session.prototype, 'reload', function reload (fn) {
     if (!sess) return fn(new Error('failed to load session'))
     store.createSession(req, sess)
     // with the merge option, the reloaded state is what later changes are counted from
-    if (req[kContext] !== undefined) req[kContext].reloaded(req.session)
+    if (req[kContext] !== undefined) req[kContext].reloaded()
     fn()
   })
 
