@@ -98,7 +98,33 @@ describe('a store built on another copy of express-session', function () {
     assert.strictEqual(data.base, 'kept')
   })
 
-  it('a subclass of the other copy\'s Session, made by the store\'s own createSession, is kept as it is', async function () {
+  // the warnings of this package emitted while `fn` runs, kept from the test output
+  async function warningsDuring (fn) {
+    const warnings = []
+    const emitWarning = process.emitWarning
+    process.emitWarning = function (message, options) {
+      if (options && options.code === 'EXPRESS_SESSION_RS_NOT_MERGED') warnings.push(message)
+      else emitWarning.apply(this, arguments)
+    }
+    try {
+      await fn()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.emitWarning = emitWarning
+    }
+    return warnings
+  }
+
+  it('with merge, the sessions made again as this package\'s are merged without a warning', async function () {
+    const store = new ForeignMapStore()
+    const warnings = await warningsDuring(async () => {
+      const cookie = await initSession(concurrencyApp(ours, { store, merge: true }))
+      await fireTogether(concurrencyApp(ours, { store, merge: true }, 2), cookie, ['/set?key=a', '/set?key=b'])
+    })
+    assert.deepStrictEqual(warnings, [])
+  })
+
+  it('a subclass of the other copy\'s Session, made by the store\'s own createSession, is kept as it is; with merge it is saved whole, and the application is warned once', async function () {
     function AuditedSession (req, data) { upstream.Session.call(this, req, data) }
     util.inherits(AuditedSession, upstream.Session)
     class AuditingStore extends ForeignMapStore {
@@ -109,10 +135,14 @@ describe('a store built on another copy of express-session', function () {
       }
     }
     const store = new AuditingStore()
-    let kind
-    const app = createApp({ options: { store }, handler (req, res) { kind = req.session instanceof AuditedSession; req.session.n = 1; res.end() } })
-    const res = await request(app).get('/').expect(200)
-    await request(app).get('/').set('Cookie', cookiePair(res)).expect(200)
-    assert.strictEqual(kind, true)
+    const kinds = []
+    const app = createApp({ options: { store, merge: true }, handler (req, res) { kinds.push(req.session instanceof AuditedSession); req.session.n = kinds.length; res.end() } })
+    const warnings = await warningsDuring(async () => {
+      const res = await request(app).get('/').expect(200)
+      for (let i = 0; i < 3; i++) await request(app).get('/').set('Cookie', cookiePair(res)).expect(200)
+    })
+    assert.deepStrictEqual(kinds, [false, true, true, true])
+    assert.strictEqual(warnings.length, 1)
+    assert.match(warnings[0], /saved whole/)
   })
 })

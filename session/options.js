@@ -76,6 +76,8 @@ function readOptions (options) {
     saveUninitialized: Boolean(saveUninitialized),
     unsetDestroy: opts.unset === 'destroy',
     merge: Boolean(opts.merge),
+    // whether the merge option's warning about a session saved whole was given (request-session.js)
+    warnedSavedWhole: false,
     storeImplementsTouch: typeof store.touch === 'function',
     // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
     codec,

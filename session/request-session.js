@@ -301,6 +301,7 @@ class RequestSession {
     if (action === SAVE && this.savesByMerging(view.session)) {
       adapter.merge(view, this.baselineJson, onStored)
     } else if (action === SAVE) {
+      if (this.baselineJson !== undefined && view.session.id === this.baselineId) warnSavedWhole(this.settings)
       adapter.save(view, onStored)
     } else if (action === TOUCH) {
       adapter.touch(this.req.sessionID, this.req.session, this.stored, onStored)
@@ -322,6 +323,19 @@ class RequestSession {
       ? chunk == null || !(res.writableLength >= res.writableHighWaterMark)
       : ret
   }
+}
+
+// With the merge option, a session the request loaded is merged only when its save is this
+// package's; one whose save is its own (a subclass made by the store's createSession, say) is
+// saved its own way, whole, and the application is told once that its merges do not apply.
+function warnSavedWhole (settings) {
+  if (settings.warnedSavedWhole) return
+  settings.warnedSavedWhole = true
+  process.emitWarning('merge: a loaded session whose save() is not express-session-rs\'s own (made by the ' +
+    'store\'s createSession?) is saved whole, so concurrent requests can undo its changes', {
+    type: 'ExpressSessionRsWarning',
+    code: 'EXPRESS_SESSION_RS_NOT_MERGED'
+  })
 }
 
 // Node's ServerResponse writes its implicit headers through _implicitHeader; responses that lack
