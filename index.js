@@ -15,7 +15,7 @@ const MemoryStore = require('./session/memory')
 const RequestSession = require('./session/request-session')
 const Session = require('./session/session')
 const Store = require('./session/store')
-const { codecForReqSecret, readOptions } = require('./session/options')
+const { currentCodec, readOptions } = require('./session/options')
 const { isSecure, isWithinCookiePath, readSessionId, switchToDictionaryMode } = require('./session/request')
 
 exports = module.exports = session
@@ -65,7 +65,13 @@ function session (options) {
       return
     }
 
-    const codec = settings.codec || codecForReqSecret(settings, req.secret)
+    let codec
+    try {
+      codec = currentCodec(settings, req)
+    } catch (err) {
+      next(err)
+      return
+    }
     if (codec === null) {
       next(new Error('secret option required for sessions'))
       return
@@ -79,7 +85,8 @@ function session (options) {
     const context = new RequestSession(settings, req, res, next, codec, cookieId)
     hookResponse(res, context)
 
-    if (cookieId === undefined) {
+    // an empty ID, which a signed cookie can carry, names no session, as with express-session
+    if (!cookieId) {
       debug('no SID sent, generating session')
       context.generate()
       next()

@@ -24,11 +24,11 @@ function Cookie (options) {
       throw new TypeError('argument options must be a object')
     }
 
-    // Own keys only, never `data` (a getter) nor `__proto__`: cookie JSON from a store, parsed
-    // with JSON.parse, may carry a `__proto__` key, and assigning it would replace the prototype.
-    const keys = Object.keys(options)
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
+    // Every enumerable key, inherited ones included (options built with Object.create, or a
+    // config object whose attributes are getters on its prototype, mean what they say), but never
+    // `data` (a getter) nor `__proto__`: cookie JSON from a store, parsed with JSON.parse, may
+    // carry a `__proto__` key, and assigning it would replace the prototype.
+    for (const key in options) {
       if (key !== 'data' && key !== '__proto__') {
         this[key] = options[key]
       }

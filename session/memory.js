@@ -16,7 +16,7 @@ const Store = require('./store')
 const util = require('util')
 const { CallbackStoreAdapter } = require('./store-adapter')
 const { changedKeys } = require('./merge')
-const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
+const { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError } = require('./serialize')
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { copyStoredData, reviveCookie } = require('./stored')
@@ -59,7 +59,14 @@ MemoryStore.prototype.get = function get (sessionId, callback) {
 }
 
 MemoryStore.prototype.set = function set (sessionId, session, callback) {
-  writeSessionUnder(this[kNativeStore], sessionId, session)
+  const dataJson = sessionDataJson(session)
+  if (dataJson === undefined) {
+    const err = unstorableSessionError(sessionId)
+    if (!callback) throw err
+    defer(callback, err)
+    return
+  }
+  writeSession(this[kNativeStore], storageKey(sessionId), session, dataJson)
   callback && defer(callback)
 }
 

@@ -8,6 +8,7 @@ const deprecate = require('depd')('express-session')
 const native = require('../core')
 const MemoryStore = require('./memory')
 const { adapterFor } = require('./store-adapter')
+const { createCodec } = require('./codec')
 const { VerifiedHeaders } = require('./request')
 
 const productionWarning = 'Warning: express-session-rs is using its default MemoryStore.\n' +
@@ -46,6 +47,9 @@ function readOptions (options) {
     throw new TypeError('secret option array must contain one or more strings')
   }
 
+  // an array given by the application is read again on every request (see currentCodec)
+  const rotatable = Array.isArray(secrets) ? secrets : null
+
   if (secrets && !Array.isArray(secrets)) {
     secrets = [secrets]
   }
@@ -54,7 +58,7 @@ function readOptions (options) {
     deprecate('req.secret; provide secret option')
   }
 
-  const codec = secrets ? new native.SessionCodec(name, secrets.map(secretBytes)) : null
+  const codec = secrets ? createCodec(name, secrets.map(secretBytes)) : null
 
   if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
     console.warn(productionWarning)
@@ -72,10 +76,15 @@ function readOptions (options) {
     saveUninitialized: Boolean(saveUninitialized),
     unsetDestroy: opts.unset === 'destroy',
     merge: Boolean(opts.merge),
+    // whether the merge option's warning about a session saved whole was given (request-session.js)
+    warnedSavedWhole: false,
     storeImplementsTouch: typeof store.touch === 'function',
     // without a secret option, codecs are made per request secret (cookie-parser's req.secret)
     codec,
     verifiedHeaders: codec === null ? null : new VerifiedHeaders(codec),
+    // the application's secret array, and a copy of the elements `codec` was made from
+    secrets: rotatable,
+    secretsInUse: rotatable === null ? null : rotatable.slice(),
     codecsByReqSecret: new Map(),
     storeReady: true
   }
@@ -98,6 +107,33 @@ function isCryptoKey (value) {
   return typeof crypto.webcrypto === 'object' && value instanceof crypto.webcrypto.CryptoKey
 }
 
+// The codec for this request: the secret option's, else the one for cookie-parser's req.secret,
+// or null when there is neither. express-session reads the secret array it was given on every
+// request, so an application can rotate secrets by changing that array in place
+// (`secrets.unshift(next)`); the codec is remade once the array's elements are no longer the ones
+// it was made from. Throws the option's TypeError when the array is no longer a valid secret.
+function currentCodec (settings, req) {
+  const secrets = settings.secrets
+  if (secrets !== null && !sameElements(secrets, settings.secretsInUse)) remakeCodec(settings, secrets)
+  return settings.codec || codecForReqSecret(settings, req.secret)
+}
+
+function sameElements (array, copy) {
+  if (array.length !== copy.length) return false
+  for (let i = 0; i < copy.length; i++) {
+    if (array[i] !== copy[i]) return false
+  }
+  return true
+}
+
+function remakeCodec (settings, secrets) {
+  if (secrets.length === 0) throw new TypeError('secret option array must contain one or more strings')
+  const codec = createCodec(settings.name, secrets.map(secretBytes))
+  settings.codec = codec
+  settings.verifiedHeaders = new VerifiedHeaders(codec)
+  settings.secretsInUse = secrets.slice()
+}
+
 // The codec for cookie-parser's req.secret when no secret option was given; null when there is none.
 function codecForReqSecret (settings, reqSecret) {
   if (!reqSecret) return null
@@ -106,10 +142,10 @@ function codecForReqSecret (settings, reqSecret) {
   if (codec === undefined) {
     // a bound on how many distinct secrets are remembered; real apps have one
     if (settings.codecsByReqSecret.size >= 16) settings.codecsByReqSecret.clear()
-    codec = new native.SessionCodec(settings.name, [secretBytes(reqSecret)])
+    codec = createCodec(settings.name, [secretBytes(reqSecret)])
     settings.codecsByReqSecret.set(reqSecret, codec)
   }
   return codec
 }
 
-module.exports = { readOptions, codecForReqSecret }
+module.exports = { readOptions, currentCodec }

@@ -6,9 +6,10 @@
 
 const debug = require('debug')('express-session')
 const Cookie = require('./cookie')
+const { adoptSession } = require('./foreign')
 const { isSecure } = require('./request')
 const Session = require('./session')
-const { sessionDataJson } = require('./serialize')
+const { sessionDataJson, unstorableSessionError } = require('./serialize')
 const { kContext, kStandsInForDeferredAnswer, kWriteSetCookie } = require('./internal')
 
 const sessionSave = Session.prototype.save
@@ -19,6 +20,8 @@ const defer = setImmediate
 const DESTROY = 'destroy'
 const SAVE = 'save'
 const TOUCH = 'touch'
+// a session that serializes to undefined: reported to the application, nothing stored
+const UNSTORABLE = 'unstorable'
 
 // One look at a session where a decision is taken: its data (everything but the cookie) is
 // serialized at most once, however many predicates ask, and only if one does (or not at all when
@@ -90,9 +93,10 @@ class RequestSession {
     }
   }
 
-  // Session#reload replaced the session with the store's copy.
-  reloaded (sess) {
-    this.rebase(new SessionView(sess))
+  // Session#reload replaced the session with the store's copy, made by the store's createSession
+  // (by another copy of express-session's, for some stores: see foreign.js).
+  reloaded () {
+    this.rebase(new SessionView(adoptSession(this.req)))
   }
 
   // Whether saving `sess` merges its changes rather than writing it whole: with the merge option,
@@ -104,6 +108,10 @@ class RequestSession {
   // Session#save from application code, with the merge option.
   saveByMerging (sess, callback) {
     const view = new SessionView(sess)
+    if (view.dataJson === undefined) {
+      defer(callback, unstorableSessionError(sess.id))
+      return
+    }
     const baselineJson = this.baselineJson
     this.savedJson = view.dataJson
     this.rebase(view)
@@ -192,7 +200,7 @@ class RequestSession {
       : this.settings.rolling || (view.session.cookie.expires != null && this.isModified(view))
   }
 
-  // What the end of the request must do with the store: DESTROY, SAVE, TOUCH or null.
+  // What the end of the request must do with the store: DESTROY, SAVE, TOUCH, UNSTORABLE or null.
   endOfRequestAction (view) {
     if (this.shouldDestroy()) return DESTROY
     if (view === null) {
@@ -200,6 +208,8 @@ class RequestSession {
       return null
     }
     if (this.hasBogusId()) return null
+    // nothing to compare or store (express-session's hash of such a session throws here)
+    if (view.dataJson === undefined) return UNSTORABLE
     if (this.shouldSave(view)) return SAVE
     if (this.settings.storeImplementsTouch && this.shouldTouch(view)) return TOUCH
     return null
@@ -257,6 +267,11 @@ class RequestSession {
     if (action === null) {
       return this.originalEnd.call(this.res, chunk, encoding)
     }
+    if (action === UNSTORABLE) {
+      // as a store's error would be: the response ends, the error goes to next(err)
+      defer(this.next, unstorableSessionError(this.req.sessionID))
+      return this.originalEnd.call(this.res, chunk, encoding)
+    }
     return this.storeThenEnd(action, view, chunk, encoding)
   }
 
@@ -286,6 +301,7 @@ class RequestSession {
     if (action === SAVE && this.savesByMerging(view.session)) {
       adapter.merge(view, this.baselineJson, onStored)
     } else if (action === SAVE) {
+      if (this.baselineJson !== undefined && view.session.id === this.baselineId) warnSavedWhole(this.settings)
       adapter.save(view, onStored)
     } else if (action === TOUCH) {
       adapter.touch(this.req.sessionID, this.req.session, this.stored, onStored)
@@ -307,6 +323,19 @@ class RequestSession {
       ? chunk == null || !(res.writableLength >= res.writableHighWaterMark)
       : ret
   }
+}
+
+// With the merge option, a session the request loaded is merged only when its save is this
+// package's; one whose save is its own (a subclass made by the store's createSession, say) is
+// saved its own way, whole, and the application is told once that its merges do not apply.
+function warnSavedWhole (settings) {
+  if (settings.warnedSavedWhole) return
+  settings.warnedSavedWhole = true
+  process.emitWarning('merge: a loaded session whose save() is not express-session-rs\'s own (made by the ' +
+    'store\'s createSession?) is saved whole, so concurrent requests can undo its changes', {
+    type: 'ExpressSessionRsWarning',
+    code: 'EXPRESS_SESSION_RS_NOT_MERGED'
+  })
 }
 
 // Node's ServerResponse writes its implicit headers through _implicitHeader; responses that lack

@@ -5,6 +5,7 @@
 
 const deprecate = require('depd')('express-session')
 const parseUrl = require('parseurl')
+const { readSessionId: readVerifiedId, unsign } = require('./codec')
 
 // Whether the request's original path starts with the cookie's path. Every origin-form URL starts
 // with '/', so for the default path the URL need not be parsed.
@@ -56,7 +57,7 @@ class VerifiedHeaders {
   read (header) {
     const known = this.ids.get(header)
     if (known !== undefined) return known
-    const id = this.codec.readSessionId(header)
+    const id = readVerifiedId(this.codec, header)
     if (id !== null && header.length <= VERIFIED_HEADER_LENGTH) {
       if (this.ids.size >= VERIFIED_HEADERS) this.ids.clear()
       this.ids.set(header, id)
@@ -72,7 +73,7 @@ function readSessionId (req, name, codec, verified) {
   const header = req.headers.cookie
   let id = null
   if (typeof header === 'string' && header.length !== 0) {
-    id = verified !== null ? verified.read(header) : codec.readSessionId(header)
+    id = verified !== null ? verified.read(header) : readVerifiedId(codec, header)
   }
 
   if (!id && req.signedCookies) {
@@ -85,7 +86,7 @@ function readSessionId (req, name, codec, verified) {
   if (!id && req.cookies) {
     const raw = req.cookies[name]
     if (typeof raw === 'string' && raw.slice(0, 2) === 's:') {
-      id = codec.unsign(raw.slice(2))
+      id = unsign(codec, raw.slice(2))
       if (id) {
         deprecate('cookie should be available in req.headers.cookie')
       }

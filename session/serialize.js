@@ -27,6 +27,12 @@ function sessionDataJson (sess) {
   }
 }
 
+// What a store or the middleware answers for a session whose JSON is undefined (a `toJSON` of its
+// own that returns nothing): there is nothing to store, and saying nothing would lose it quietly.
+function unstorableSessionError (id) {
+  return new TypeError('session ' + id + ' cannot be saved: it serializes to undefined, not to a JSON object (check its toJSON)')
+}
+
 // Epoch milliseconds at which a stored session's cookie expires, or undefined when it never does
 // (a browser-session cookie, a missing cookie, or an unreadable date, as express-session treats them).
 function cookieExpiry (cookie) {
@@ -51,4 +57,4 @@ function parseStored (json) {
   return json === null || json === undefined ? undefined : JSON.parse(json)
 }
 
-module.exports = { cookieExpiry, cookieJson, parseStored, sessionDataJson }
+module.exports = { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError }

@@ -1,19 +1,61 @@
 'use strict'
 
 // A request's session: the data the application keeps in it, plus its `cookie`. Its ID and request
-// are prototype getters over symbol-keyed fields, so they are never enumerable or serialized and
-// creating a session costs no defineProperty calls.
+// are prototype getters over private fields, so they are never enumerable, copied by spreading or
+// Object.assign, serialized, or printed by console.log and util.inspect, and creating a session
+// costs no defineProperty calls.
 //
 // Like express-session's, Session is a plain constructor function whose methods are
 // non-enumerable prototype properties, so subclasses made with util.inherits can call
 // `Session.call(this, req, data)`.
 
-const { kContext, kId, kReq } = require('./internal')
+const { kContext } = require('./internal')
 const { copyStoredData } = require('./stored')
 
+// A class's private fields can be given to any object through a base class whose constructor
+// returns that object instead of a new one; this is how a plain function's `this` (and a
+// util.inherits subclass's) gets them. Only this module can read them.
+class ReturnsGiven {
+  constructor (object) {
+    return object
+  }
+}
+
+class SessionFields extends ReturnsGiven {
+  #req
+  #id
+
+  constructor (sess, req, id) {
+    super(sess)
+    this.#req = req
+    this.#id = id
+  }
+
+  // Session.call on an object that already is a session gives it a new request and ID.
+  static attach (sess, req, id) {
+    if (#req in sess) {
+      sess.#req = req
+      sess.#id = id
+      return sess
+    }
+    return new SessionFields(sess, req, id)
+  }
+
+  // undefined for an object that inherits from Session.prototype without having been made by it
+  static req (sess) {
+    return #req in sess ? sess.#req : undefined
+  }
+
+  static id (sess) {
+    return #id in sess ? sess.#id : undefined
+  }
+}
+
+const requestOf = SessionFields.req
+const idOf = SessionFields.id
+
 function Session (req, data) {
-  this[kReq] = req
-  this[kId] = req.sessionID
+  SessionFields.attach(this, req, req.sessionID)
 
   if (typeof data === 'object' && data !== null) {
     copyStoredData(this, data)
@@ -21,11 +63,11 @@ function Session (req, data) {
 }
 
 defineGetter(Session.prototype, 'id', function id () {
-  return this[kId]
+  return idOf(this)
 })
 
 defineGetter(Session.prototype, 'req', function req () {
-  return this[kReq]
+  return requestOf(this)
 })
 
 defineMethod(Session.prototype, 'touch', function touch () {
@@ -38,7 +80,7 @@ defineMethod(Session.prototype, 'resetMaxAge', function resetMaxAge () {
 })
 
 defineMethod(Session.prototype, 'save', function save (fn) {
-  const context = this[kReq][kContext]
+  const context = requestOf(this)[kContext]
   if (context !== undefined && context.savesByMerging(this)) {
     context.saveByMerging(this, fn || noop)
     return this
@@ -48,20 +90,20 @@ defineMethod(Session.prototype, 'save', function save (fn) {
     context.markSaved(this)
   }
 
-  this[kReq].sessionStore.set(this[kId], this, fn || noop)
+  requestOf(this).sessionStore.set(idOf(this), this, fn || noop)
   return this
 })
 
 defineMethod(Session.prototype, 'reload', function reload (fn) {
-  const req = this[kReq]
+  const req = requestOf(this)
   const store = req.sessionStore
 
-  store.get(this[kId], function onReloaded (err, sess) {
+  store.get(idOf(this), function onReloaded (err, sess) {
     if (err) return fn(err)
     if (!sess) return fn(new Error('failed to load session'))
     store.createSession(req, sess)
     // with the merge option, the reloaded state is what later changes are counted from
-    if (req[kContext] !== undefined) req[kContext].reloaded(req.session)
+    if (req[kContext] !== undefined) req[kContext].reloaded()
     fn()
   })
 
@@ -69,13 +111,13 @@ defineMethod(Session.prototype, 'reload', function reload (fn) {
 })
 
 defineMethod(Session.prototype, 'destroy', function destroy (fn) {
-  delete this[kReq].session
-  this[kReq].sessionStore.destroy(this[kId], fn)
+  delete requestOf(this).session
+  requestOf(this).sessionStore.destroy(idOf(this), fn)
   return this
 })
 
 defineMethod(Session.prototype, 'regenerate', function regenerate (fn) {
-  this[kReq].sessionStore.regenerate(this[kReq], fn)
+  requestOf(this).sessionStore.regenerate(requestOf(this), fn)
   return this
 })
 

@@ -14,6 +14,7 @@
 // else by reading, applying and writing back, one merge per session ID at a time in this process.
 
 const debug = require('debug')('express-session')
+const { adoptSession } = require('./foreign')
 const { changedKeys, mergeIntoStore } = require('./merge')
 const { kAdapter } = require('./internal')
 
@@ -28,10 +29,12 @@ class CallbackStoreAdapter {
     this.guarded.get(id, callback)
   }
 
-  // Makes req.session from what load gave. Returns the new session's data JSON when the store
-  // handed it over, else undefined.
+  // Makes req.session from what load gave (a session made by another copy of express-session's
+  // Store#createSession is made again as this package's: see foreign.js). Returns the new session's
+  // data JSON when the store handed it over, else undefined.
   inflate (req, stored) {
     this.store.createSession(req, stored)
+    adoptSession(req)
     return undefined
   }
 

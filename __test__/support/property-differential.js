@@ -397,6 +397,7 @@ async function runScenario (scenario, servers, ours, upstream) {
 module.exports = {
   REASSIGNED_ID,
   compareOutcomes,
+  createMapStore,
   runScenario,
   scenarioArbitrary,
   startServer,
