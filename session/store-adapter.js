@@ -11,16 +11,19 @@
 // With the `merge` option, a session that was loaded from the store is saved by merging only the
 // top-level keys the request changed or removed into the store's current copy (session/merge.js):
 // through the store's own `merge(sid, changes, removedKeys, session, callback)` when it has one,
-// else by reading, applying and writing back, one merge per session ID at a time in this process.
+// else, on connect-redis, by a script inside Redis (session/redis-merge.js), else by reading,
+// applying and writing back, one merge per session ID at a time in this process.
 
 const debug = require('debug')('express-session')
 const { changedKeys, mergeIntoStore } = require('./merge')
 const { kAdapter } = require('./internal')
+const { redisMergerFor } = require('./redis-merge')
 
 class CallbackStoreAdapter {
   constructor (store) {
     this.store = store
     this.guarded = new GuardedStore(store)
+    this.redisMerger = typeof store.merge === 'function' ? null : redisMergerFor(store)
   }
 
   // callback(err, storedSessionOrNothing)
@@ -56,13 +59,24 @@ class CallbackStoreAdapter {
     const sess = view.session
     const id = sess.id
     const diff = changedKeys(baselineJson, view.dataJson)
-    const changes = JSON.parse(diff.changesJson)
     const store = this.store
 
     if (typeof store.merge === 'function') {
+      const changes = JSON.parse(diff.changesJson)
       callOnce('merge', function merge (answer) { store.merge(id, changes, diff.removed, sess, answer) }, callback)
       return
     }
+
+    const redisMerger = this.redisMerger
+    if (redisMerger !== null && redisMerger.applies()) {
+      redisMerger.merge(id, diff.changesJson, diff.removed, sess, function onMerged (err, merged) {
+        if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
+        callback(err)
+      })
+      return
+    }
+
+    const changes = JSON.parse(diff.changesJson)
 
     // read, apply, write back: one merge per session ID at a time in this process
     mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {

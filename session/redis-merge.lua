@@ -1,0 +1,145 @@
+-- One merge of a request's session changes into the session connect-redis stores under KEYS[1],
+-- run by Redis as a single step, so merges from any number of processes never interleave.
+--
+-- ARGV[1]  the changed top-level keys and their new values, as one JSON object
+-- ARGV[2]  the request's cookie as JSON
+-- ARGV[3]  seconds the session lives ('' for no expiry; '0' or less deletes it)
+-- ARGV[4..] the removed keys, each as a JSON string
+--
+-- The session is edited as text, never decoded: Lua's JSON library would reorder keys and rewrite
+-- numbers, while the result must be byte for byte what JSON.stringify writes for the stored session
+-- with the changes applied in JavaScript (connect-redis's default serializer). So keys keep their
+-- stored order, new keys go last, and keys that are array indices ("0", "17") come first in
+-- ascending order, as JavaScript orders an object's properties. Returns 1 when it wrote, 0 when
+-- there was no session to merge into (which it then leaves absent).
+
+local function skip_space (text, at)
+  return string.find(text, '[^ \t\r\n]', at) or (#text + 1)
+end
+
+-- index of the quote closing the string whose opening quote is at `at`
+local function string_end (text, at)
+  local i = at + 1
+  while true do
+    local found = string.find(text, '["\\]', i)
+    if not found then error('session JSON: unterminated string') end
+    if string.byte(text, found) == 92 then i = found + 2 else return found end
+  end
+end
+
+-- index of the last character of the value starting at `at`
+local function value_end (text, at)
+  local first = string.byte(text, at)
+  if first == 34 then return string_end(text, at) end
+  if first == 123 or first == 91 then
+    local depth = 0
+    local i = at
+    while true do
+      local found = string.find(text, '[%[%]{}"]', i)
+      if not found then error('session JSON: unterminated value') end
+      local byte = string.byte(text, found)
+      if byte == 34 then
+        i = string_end(text, found) + 1
+      else
+        if byte == 123 or byte == 91 then depth = depth + 1 else depth = depth - 1 end
+        if depth == 0 then return found end
+        i = found + 1
+      end
+    end
+  end
+  local after = string.find(text, '[,}%] \t\r\n]', at)
+  if not after or after == at then error('session JSON: expected a value') end
+  return after - 1
+end
+
+-- the members of a JSON object's text: key (with its quotes), value text, key, value text, ...
+local function members (text)
+  local list = {}
+  local at = skip_space(text, 1)
+  if string.byte(text, at) ~= 123 then error('session JSON: not an object') end
+  at = skip_space(text, at + 1)
+  if string.byte(text, at) == 125 then return list end
+  while true do
+    if string.byte(text, at) ~= 34 then error('session JSON: expected a key') end
+    local key_end = string_end(text, at)
+    local key = string.sub(text, at, key_end)
+    at = skip_space(text, key_end + 1)
+    if string.byte(text, at) ~= 58 then error('session JSON: expected a colon') end
+    at = skip_space(text, at + 1)
+    local last = value_end(text, at)
+    list[#list + 1] = key
+    list[#list + 1] = string.sub(text, at, last)
+    at = skip_space(text, last + 1)
+    local byte = string.byte(text, at)
+    if byte == 125 then return list end
+    if byte ~= 44 then error('session JSON: expected a comma') end
+    at = skip_space(text, at + 1)
+  end
+end
+
+local ttl = ARGV[3]
+if ttl ~= '' and tonumber(ttl) <= 0 then
+  -- connect-redis deletes a session whose expiry has passed instead of writing it
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+
+-- keys in property order, their values (false once deleted), and each live key's position
+local keys, values, position = {}, {}, {}
+local function put (key, value)
+  local at = position[key]
+  if at then
+    values[at] = value
+  else
+    keys[#keys + 1] = key
+    values[#keys] = value
+    position[key] = #keys
+  end
+end
+
+-- a key stored twice keeps its first place and its last value, as JSON.parse does
+local current = members(stored)
+for i = 1, #current, 2 do put(current[i], current[i + 1]) end
+local changes = members(ARGV[1])
+for i = 1, #changes, 2 do put(changes[i], changes[i + 1]) end
+for i = 4, #ARGV do
+  local at = position[ARGV[i]]
+  if at then
+    values[at] = false
+    position[ARGV[i]] = nil
+  end
+end
+put('"cookie"', ARGV[2])
+
+local indexed, named = {}, {}
+for i = 1, #keys do
+  local value = values[i]
+  if value then
+    local key = keys[i]
+    local digits = string.match(key, '^"(%d+)"$')
+    local index = digits and #digits <= 10 and (digits == '0' or string.byte(digits, 1) ~= 48) and tonumber(digits)
+    if index and index < 4294967295 then
+      indexed[#indexed + 1] = { index, key .. ':' .. value }
+    else
+      named[#named + 1] = key .. ':' .. value
+    end
+  end
+end
+
+local body = table.concat(named, ',')
+if #indexed > 0 then
+  table.sort(indexed, function (a, b) return a[1] < b[1] end)
+  local front = {}
+  for i = 1, #indexed do front[i] = indexed[i][2] end
+  body = #named > 0 and (table.concat(front, ',') .. ',' .. body) or table.concat(front, ',')
+end
+
+if ttl == '' then
+  redis.call('SET', KEYS[1], '{' .. body .. '}')
+else
+  redis.call('SET', KEYS[1], '{' .. body .. '}', 'EX', ttl)
+end
+return 1
