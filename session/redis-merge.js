@@ -82,7 +82,8 @@ function ttlMethod (store) {
 }
 
 // The merge for `store` when it is a connect-redis store this module can merge into, else null:
-// `merge(id, changesJson, removedKeys, sess, callback)`, called back with (err, merged), merged
+// `merge(id, loadedDataJson, dataJson, sess, callback)`: merges the changes between the data JSON the
+// request loaded (or last saved) and the one it ends with; called back with (err, merged), merged
 // false when no session `id` was stored (which then stays absent).
 function redisMergerFor (store) {
   if (store === null || typeof store !== 'object') return null
@@ -101,14 +102,13 @@ function redisMergerFor (store) {
         serializer.stringify === JSON.stringify && serializer.parse === JSON.parse)
     },
 
-    merge (id, changesJson, removedKeys, sess, callback) {
+    merge (id, loadedDataJson, dataJson, sess, callback) {
       let args
       try {
         // connect-redis deletes a session whose expiry is not ahead, even with disableTTL
         const ttl = getTTL.call(store, sess)
         const expiry = ttl > 0 ? (store.disableTTL ? '' : String(ttl)) : '0'
-        args = [changesJson, JSON.stringify(sess.cookie), expiry]
-        for (let i = 0; i < removedKeys.length; i++) args.push(JSON.stringify(removedKeys[i]))
+        args = [loadedDataJson, dataJson, JSON.stringify(sess.cookie), expiry]
       } catch (err) {
         callback(err, false)
         return

@@ -1,17 +1,23 @@
 -- One merge of a request's session changes into the session connect-redis stores under KEYS[1],
 -- run by Redis as a single step, so merges from any number of processes never interleave.
 --
--- ARGV[1]  the changed top-level keys and their new values, as one JSON object
--- ARGV[2]  the request's cookie as JSON
--- ARGV[3]  seconds the session lives ('' for no expiry; '0' or less deletes it)
--- ARGV[4..] the removed keys, each as a JSON string
+-- ARGV[1]  the session's data (everything but the cookie) as JSON, as the request loaded it
+-- ARGV[2]  the same as the request ends with it
+-- ARGV[3]  the request's cookie as JSON
+-- ARGV[4]  seconds the session lives ('' for no expiry; '0' or less deletes it)
+--
+-- A top-level key whose value's JSON differs between ARGV[1] and ARGV[2], or that only ARGV[2] has,
+-- is changed and takes its new value; a key only ARGV[1] has is removed; every other key keeps the
+-- stored value, which another request may have written (session/merge.js's changedKeys and
+-- applyChanges, worked out here so the process does not have to).
 --
 -- The session is edited as text, never decoded: Lua's JSON library would reorder keys and rewrite
 -- numbers, while the result must be byte for byte what JSON.stringify writes for the stored session
 -- with the changes applied in JavaScript (connect-redis's default serializer). So keys keep their
 -- stored order, new keys go last, and keys that are array indices ("0", "17") come first in
--- ascending order, as JavaScript orders an object's properties. Returns 1 when it wrote, 0 when
--- there was no session to merge into (which it then leaves absent).
+-- ascending order, as JavaScript orders an object's properties. All three texts are expected as
+-- JSON.stringify writes them, where equal keys and values are equal text. Returns 1 when it wrote,
+-- 0 when there was no session to merge into (which it then leaves absent).
 
 local function skip_space (text, at)
   return string.find(text, '[^ \t\r\n]', at) or (#text + 1)
@@ -77,7 +83,7 @@ local function members (text)
   end
 end
 
-local ttl = ARGV[3]
+local ttl = ARGV[4]
 if ttl ~= '' and tonumber(ttl) <= 0 then
   -- connect-redis deletes a session whose expiry has passed instead of writing it
   redis.call('DEL', KEYS[1])
@@ -103,16 +109,24 @@ end
 -- a key stored twice keeps its first place and its last value, as JSON.parse does
 local current = members(stored)
 for i = 1, #current, 2 do put(current[i], current[i + 1]) end
-local changes = members(ARGV[1])
-for i = 1, #changes, 2 do put(changes[i], changes[i + 1]) end
-for i = 4, #ARGV do
-  local at = position[ARGV[i]]
-  if at then
+
+local loaded, ending = members(ARGV[1]), members(ARGV[2])
+local loaded_values, ending_keys = {}, {}
+for i = 1, #loaded, 2 do loaded_values[loaded[i]] = loaded[i + 1] end
+for i = 1, #ending, 2 do
+  local key = ending[i]
+  ending_keys[key] = true
+  if loaded_values[key] ~= ending[i + 1] then put(key, ending[i + 1]) end
+end
+for i = 1, #loaded, 2 do
+  local key = loaded[i]
+  local at = position[key]
+  if at and not ending_keys[key] then
     values[at] = false
-    position[ARGV[i]] = nil
+    position[key] = nil
   end
 end
-put('"cookie"', ARGV[2])
+put('"cookie"', ARGV[3])
 
 local indexed, named = {}, {}
 for i = 1, #keys do

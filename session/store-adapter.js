@@ -58,31 +58,28 @@ class CallbackStoreAdapter {
   merge (view, baselineJson, callback) {
     const sess = view.session
     const id = sess.id
-    const diff = changedKeys(baselineJson, view.dataJson)
     const store = this.store
+    const redisMerger = this.redisMerger
+    function onMerged (err, merged) {
+      if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
+      callback(err)
+    }
 
+    if (redisMerger !== null && typeof store.merge !== 'function' && redisMerger.applies()) {
+      // the script works out the changed and removed keys itself
+      redisMerger.merge(id, baselineJson, view.dataJson, sess, onMerged)
+      return
+    }
+
+    const diff = changedKeys(baselineJson, view.dataJson)
+    const changes = JSON.parse(diff.changesJson)
     if (typeof store.merge === 'function') {
-      const changes = JSON.parse(diff.changesJson)
       callOnce('merge', function merge (answer) { store.merge(id, changes, diff.removed, sess, answer) }, callback)
       return
     }
 
-    const redisMerger = this.redisMerger
-    if (redisMerger !== null && redisMerger.applies()) {
-      redisMerger.merge(id, diff.changesJson, diff.removed, sess, function onMerged (err, merged) {
-        if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
-        callback(err)
-      })
-      return
-    }
-
-    const changes = JSON.parse(diff.changesJson)
-
     // read, apply, write back: one merge per session ID at a time in this process
-    mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {
-      if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
-      callback(err)
-    })
+    mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, onMerged)
   }
 }
 

@@ -13,7 +13,7 @@ const request = require('supertest')
 const { countCalls, idOfCookie, requireServer, session, sleep, upstream } = require('./support')
 const { concurrencyApp, initSession } = require('../support/concurrency')
 const { openClient, openStore, pairings } = require('../support/connect-redis')
-const { applyChanges } = require('../../session/merge')
+const { applyChanges, changedKeys } = require('../../session/merge')
 const { SCRIPT } = require('../../session/redis-merge')
 
 const N = 50
@@ -74,20 +74,24 @@ describe('merge: true on connect-redis, inside Redis', function () {
     const canonical = (text) => JSON.stringify(JSON.parse(text))
     const objectJson = (pairs) => canonical('{' + pairs.map(([k, v]) => JSON.stringify(k) + ':' + JSON.stringify(v)).join(',') + '}')
 
-    it('writes exactly JSON.stringify of the stored session with the changes applied in JavaScript', async function () {
+    it('writes exactly JSON.stringify of the stored session with the request\'s changes applied in JavaScript', async function () {
       const cookie = { originalMaxAge: 60000, expires: '2031-02-03T04:05:06.789Z', httpOnly: true, path: '/' }
+      const ending = (loadedPairs, changedPairs, kept) => loadedPairs.filter((_, i) => kept[i % kept.length] !== false).concat(changedPairs)
       let run = 0
-      await fc.assert(fc.asyncProperty(members, members, fc.array(key, { maxLength: 4 }), fc.boolean(), async (storedPairs, changedPairs, extraRemoved, cookieFirst) => {
+      await fc.assert(fc.asyncProperty(members, members, members, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), fc.boolean(), async (storedPairs, loadedPairs, changedPairs, kept, cookieFirst) => {
         const sessionKey = `esrs-script:${process.pid}:${run++}`
+        // what the request loaded: partly what is stored now, partly keys since changed or removed
+        const loaded = storedPairs.slice(0, 3).concat(loadedPairs)
+        const loadedJson = objectJson(loaded)
+        const endingJson = objectJson(ending(loaded, changedPairs, kept))
         const dataJson = objectJson(storedPairs)
         const storedJson = cookieFirst
           ? canonical(`{"cookie":{"path":"/"}${dataJson === '{}' ? '' : ',' + dataJson.slice(1, -1)}}`)
           : dataJson
-        const changesJson = objectJson(changedPairs)
-        const removed = [...storedPairs.slice(0, 2).map(([k]) => k), ...extraRemoved]
         await client.raw.set(sessionKey, storedJson)
-        const written = await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, changesJson, JSON.stringify(cookie), '100', ...removed.map((k) => JSON.stringify(k))])
-        const expected = JSON.stringify(applyChanges(JSON.parse(storedJson), JSON.parse(changesJson), removed, cookie))
+        const written = await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, loadedJson, endingJson, JSON.stringify(cookie), '100'])
+        const diff = changedKeys(loadedJson, endingJson)
+        const expected = JSON.stringify(applyChanges(JSON.parse(storedJson), JSON.parse(diff.changesJson), diff.removed, cookie))
         assert.strictEqual(written, 1)
         assert.strictEqual(await client.get(sessionKey), expected)
       }), { numRuns: 300 })
@@ -95,10 +99,10 @@ describe('merge: true on connect-redis, inside Redis', function () {
 
     it('leaves a missing session missing, and deletes one whose expiry has passed', async function () {
       const sessionKey = `esrs-script:${process.pid}:gone`
-      assert.strictEqual(await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, '{"a":1}', '{}', '100']), 0)
+      assert.strictEqual(await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, '{}', '{"a":1}', '{}', '100']), 0)
       assert.strictEqual(await client.exists(sessionKey), 0)
       await client.raw.set(sessionKey, '{"cookie":{},"a":0}')
-      assert.strictEqual(await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, '{"a":1}', '{}', '0']), 0)
+      assert.strictEqual(await client.raw.sendCommand(['EVAL', SCRIPT, '1', sessionKey, '{}', '{"a":1}', '{}', '0']), 0)
       assert.strictEqual(await client.exists(sessionKey), 0)
     })
   })
