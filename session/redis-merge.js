@@ -47,31 +47,50 @@ function noteRedisClient (store) {
 
 const CONNECT_REDIS_FIELDS = ['client', 'prefix', 'serializer', 'ttl', 'disableTTL', 'disableTouch', 'scanCount']
 
-// A function `(key, args) => Promise` running the script with EVALSHA (EVAL where Redis answers
-// NOSCRIPT: it was never loaded, or was flushed) through `client`; null for a client it does not know.
+// A function `run(key, loadedJson, dataJson, cookieJson, expiry, callback)` running the script
+// through `client` with EVALSHA (EVAL where Redis answers NOSCRIPT: it was never loaded, or was
+// flushed), calling back with (err, written); null for a client it does not know.
 function scriptRunner (client) {
-  let evalsha, evalScript
+  let send // (whole, key, ...ARGV): EVAL with the script when `whole`, else EVALSHA; a promise
   if (typeof client.evalsha === 'function' && typeof client.eval === 'function') {
     // ioredis, a client or a cluster
-    evalsha = (key, args) => client.evalsha(SHA, 1, key, ...args)
-    evalScript = (key, args) => client.eval(SCRIPT, 1, key, ...args)
+    send = (whole, key, a, b, c, d) => (whole ? client.eval(SCRIPT, 1, key, a, b, c, d) : client.evalsha(SHA, 1, key, a, b, c, d))
   } else if (typeof client.sendCommand === 'function' && 'masters' in client) {
     // a node-redis cluster: sendCommand(firstKey, isReadonly, args)
-    evalsha = (key, args) => client.sendCommand(key, false, ['EVALSHA', SHA, '1', key, ...args])
-    evalScript = (key, args) => client.sendCommand(key, false, ['EVAL', SCRIPT, '1', key, ...args])
+    send = (whole, key, a, b, c, d) => client.sendCommand(key, false, whole ? ['EVAL', SCRIPT, '1', key, a, b, c, d] : ['EVALSHA', SHA, '1', key, a, b, c, d])
   } else if (typeof client.sendCommand === 'function' && typeof client.scanIterator === 'function') {
     // a node-redis client (4 or later)
-    evalsha = (key, args) => client.sendCommand(['EVALSHA', SHA, '1', key, ...args])
-    evalScript = (key, args) => client.sendCommand(['EVAL', SCRIPT, '1', key, ...args])
+    send = (whole, key, a, b, c, d) => client.sendCommand(whole ? ['EVAL', SCRIPT, '1', key, a, b, c, d] : ['EVALSHA', SHA, '1', key, a, b, c, d])
   } else {
     return null
   }
-  return function run (key, args) {
-    return evalsha(key, args).catch((err) => {
-      if (err && typeof err.message === 'string' && err.message.startsWith('NOSCRIPT')) return evalScript(key, args)
-      throw err
+
+  return function run (key, a, b, c, d, callback) {
+    const written = (reply) => answer(callback, null, Number(reply) === 1)
+    const failed = (err) => answer(callback, err, false)
+    send(false, key, a, b, c, d).then(written, function retry (err) {
+      if (err && typeof err.message === 'string' && err.message.startsWith('NOSCRIPT')) {
+        send(true, key, a, b, c, d).then(written, failed)
+      } else {
+        failed(err)
+      }
     })
   }
+}
+
+// Calls back from a promise's reaction, rethrowing what the callback throws (the rest of the
+// request runs in it) as an uncaught exception, as it would be from any store's callback, rather
+// than leaving it to become an unhandled rejection.
+function answer (callback, err, written) {
+  try {
+    callback(err, written)
+  } catch (thrown) {
+    process.nextTick(rethrow, thrown)
+  }
+}
+
+function rethrow (err) {
+  throw err
 }
 
 // connect-redis's expiry rule for a session (its own method, named getTTL from 9 on).
@@ -103,22 +122,17 @@ function redisMergerFor (store) {
     },
 
     merge (id, loadedDataJson, dataJson, sess, callback) {
-      let args
+      let cookieJson, expiry
       try {
         // connect-redis deletes a session whose expiry is not ahead, even with disableTTL
         const ttl = getTTL.call(store, sess)
-        const expiry = ttl > 0 ? (store.disableTTL ? '' : String(ttl)) : '0'
-        args = [loadedDataJson, dataJson, JSON.stringify(sess.cookie), expiry]
+        expiry = ttl > 0 ? (store.disableTTL ? '' : String(ttl)) : '0'
+        cookieJson = JSON.stringify(sess.cookie)
       } catch (err) {
         callback(err, false)
         return
       }
-      // answered from a tick of its own, so an exception in the rest of the request is not taken
-      // for the script's failure
-      run(store.prefix + id, args).then(
-        (written) => process.nextTick(callback, null, Number(written) === 1),
-        (err) => process.nextTick(callback, err, false)
-      )
+      run(store.prefix + id, loadedDataJson, dataJson, cookieJson, expiry, callback)
     }
   }
 }
