@@ -19,67 +19,90 @@
 -- JSON.stringify writes them, where equal keys and values are equal text. Returns 1 when it wrote,
 -- 0 when there was no session to merge into (which it then leaves absent).
 
+local find, byte, sub = string.find, string.byte, string.sub
+
 local function skip_space (text, at)
-  return string.find(text, '[^ \t\r\n]', at) or (#text + 1)
+  return find(text, '[^ \t\r\n]', at) or (#text + 1)
+end
+
+local function is_space (b)
+  return b == 32 or b == 9 or b == 10 or b == 13
 end
 
 -- index of the quote closing the string whose opening quote is at `at`
 local function string_end (text, at)
+  local _, plain = find(text, '^"[^"\\]*"', at)
+  if plain then return plain end
   local i = at + 1
   while true do
-    local found = string.find(text, '["\\]', i)
+    local found = find(text, '["\\]', i)
     if not found then error('session JSON: unterminated string') end
-    if string.byte(text, found) == 92 then i = found + 2 else return found end
+    if byte(text, found) == 92 then i = found + 2 else return found end
   end
 end
 
 -- index of the last character of the value starting at `at`
 local function value_end (text, at)
-  local first = string.byte(text, at)
+  local first = byte(text, at)
   if first == 34 then return string_end(text, at) end
   if first == 123 or first == 91 then
     local depth = 0
     local i = at
     while true do
-      local found = string.find(text, '[%[%]{}"]', i)
+      local found = find(text, '[%[%]{}"]', i)
       if not found then error('session JSON: unterminated value') end
-      local byte = string.byte(text, found)
-      if byte == 34 then
+      local b = byte(text, found)
+      if b == 34 then
         i = string_end(text, found) + 1
       else
-        if byte == 123 or byte == 91 then depth = depth + 1 else depth = depth - 1 end
+        if b == 123 or b == 91 then depth = depth + 1 else depth = depth - 1 end
         if depth == 0 then return found end
         i = found + 1
       end
     end
   end
-  local after = string.find(text, '[,}%] \t\r\n]', at)
+  local after = find(text, '[,}%] \t\r\n]', at)
   if not after or after == at then error('session JSON: expected a value') end
   return after - 1
 end
 
 -- the members of a JSON object's text: key (with its quotes), value text, key, value text, ...
+-- Text as JSON.stringify writes it (no spaces, keys without escapes) takes the short ways.
 local function members (text)
-  local list = {}
+  local list, n = {}, 0
   local at = skip_space(text, 1)
-  if string.byte(text, at) ~= 123 then error('session JSON: not an object') end
+  if byte(text, at) ~= 123 then error('session JSON: not an object') end
   at = skip_space(text, at + 1)
-  if string.byte(text, at) == 125 then return list end
+  if byte(text, at) == 125 then return list end
   while true do
-    if string.byte(text, at) ~= 34 then error('session JSON: expected a key') end
-    local key_end = string_end(text, at)
-    local key = string.sub(text, at, key_end)
-    at = skip_space(text, key_end + 1)
-    if string.byte(text, at) ~= 58 then error('session JSON: expected a colon') end
-    at = skip_space(text, at + 1)
+    local key
+    local _, colon = find(text, '^"[^"\\]*":', at)
+    if colon then
+      key = sub(text, at, colon - 1)
+      at = colon + 1
+      if is_space(byte(text, at)) then at = skip_space(text, at) end
+    else
+      if byte(text, at) ~= 34 then error('session JSON: expected a key') end
+      local key_end = string_end(text, at)
+      key = sub(text, at, key_end)
+      at = skip_space(text, key_end + 1)
+      if byte(text, at) ~= 58 then error('session JSON: expected a colon') end
+      at = skip_space(text, at + 1)
+    end
     local last = value_end(text, at)
-    list[#list + 1] = key
-    list[#list + 1] = string.sub(text, at, last)
-    at = skip_space(text, last + 1)
-    local byte = string.byte(text, at)
-    if byte == 125 then return list end
-    if byte ~= 44 then error('session JSON: expected a comma') end
-    at = skip_space(text, at + 1)
+    list[n + 1] = key
+    list[n + 2] = sub(text, at, last)
+    n = n + 2
+    at = last + 1
+    local b = byte(text, at)
+    if is_space(b) then
+      at = skip_space(text, at)
+      b = byte(text, at)
+    end
+    if b == 125 then return list end
+    if b ~= 44 then error('session JSON: expected a comma') end
+    at = at + 1
+    if is_space(byte(text, at)) then at = skip_space(text, at) end
   end
 end
 
@@ -133,8 +156,9 @@ for i = 1, #keys do
   local value = values[i]
   if value then
     local key = keys[i]
-    local digits = string.match(key, '^"(%d+)"$')
-    local index = digits and #digits <= 10 and (digits == '0' or string.byte(digits, 1) ~= 48) and tonumber(digits)
+    local second = byte(key, 2)
+    local digits = second and second >= 48 and second <= 57 and string.match(key, '^"(%d+)"$')
+    local index = digits and #digits <= 10 and (digits == '0' or second ~= 48) and tonumber(digits)
     if index and index < 4294967295 then
       indexed[#indexed + 1] = { index, key .. ':' .. value }
     else
