@@ -1,8 +1,8 @@
 'use strict'
 
 // The `merge` option on connect-redis, done inside Redis: one script (redis-merge.lua) reads the
-// stored session, applies the request's changed and removed keys and its cookie, and writes it back
-// with connect-redis's expiry, in one round trip that no other merge can interleave with, whichever
+// stored session, applies the keys the request changed and removed (worked out from the data JSON
+// it loaded and the one it ends with) and its cookie, and writes it back with connect-redis's expiry, in one round trip that no other merge can interleave with, whichever
 // process or machine it comes from. Without it the middleware reads, applies and writes back
 // (session/merge.js), which only keeps merges from one process apart.
 //
@@ -10,7 +10,7 @@
 // apps load their own copy of it. It must store JSON.stringify's text (connect-redis's default
 // serializer): the script edits that text as it stands, keeping the bytes JSON.stringify would
 // write for the merged session, so express-session processes on the same Redis read it as their
-// own. A store with another serializer is not recognised and keeps the read-apply-write merge.
+// own. With another serializer the merge stays the read-apply-write one.
 //
 // Which client runs the script: connect-redis 9 keeps the app's node-redis client (or cluster) as
 // `store.client`; connect-redis 7 and 8 keep only a wrapper without a way to send other commands,
