@@ -11,17 +11,20 @@
 // With the `merge` option, a session that was loaded from the store is saved by merging only the
 // top-level keys the request changed or removed into the store's current copy (session/merge.js):
 // through the store's own `merge(sid, changes, removedKeys, session, callback)` when it has one,
-// else by reading, applying and writing back, one merge per session ID at a time in this process.
+// else, on connect-redis, by a script inside Redis (session/redis-merge.js), else by reading,
+// applying and writing back, one merge per session ID at a time in this process.
 
 const debug = require('debug')('express-session')
 const { adoptSession } = require('./foreign')
 const { changedKeys, mergeIntoStore } = require('./merge')
 const { kAdapter } = require('./internal')
+const { redisMergerFor } = require('./redis-merge')
 
 class CallbackStoreAdapter {
   constructor (store) {
     this.store = store
     this.guarded = new GuardedStore(store)
+    this.redisMerger = typeof store.merge === 'function' ? null : redisMergerFor(store)
   }
 
   // callback(err, storedSessionOrNothing)
@@ -58,20 +61,28 @@ class CallbackStoreAdapter {
   merge (view, baselineJson, callback) {
     const sess = view.session
     const id = sess.id
+    const store = this.store
+    const redisMerger = this.redisMerger
+    function onMerged (err, merged) {
+      if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
+      callback(err)
+    }
+
+    if (redisMerger !== null && typeof store.merge !== 'function' && redisMerger.applies()) {
+      // the script works out the changed and removed keys itself
+      redisMerger.merge(id, baselineJson, view.dataJson, sess, onMerged)
+      return
+    }
+
     const diff = changedKeys(baselineJson, view.dataJson)
     const changes = JSON.parse(diff.changesJson)
-    const store = this.store
-
     if (typeof store.merge === 'function') {
       callOnce('merge', function merge (answer) { store.merge(id, changes, diff.removed, sess, answer) }, callback)
       return
     }
 
     // read, apply, write back: one merge per session ID at a time in this process
-    mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, function onMerged (err, merged) {
-      if (!err && !merged) debug('session %s is gone; nothing to merge into', id)
-      callback(err)
-    })
+    mergeIntoStore(this.guarded, id, changes, diff.removed, sess.cookie, onMerged)
   }
 }
 

@@ -8,10 +8,13 @@
 const EventEmitter = require('events').EventEmitter
 const Session = require('./session')
 const { reviveCookie } = require('./stored')
+const { noteRedisClient } = require('./redis-merge')
 const util = require('util')
 
 function Store () {
   EventEmitter.call(this)
+  // connect-redis 7 and 8 hide the app's Redis client, which the merge option runs its script on
+  noteRedisClient(this)
 }
 
 util.inherits(Store, EventEmitter)

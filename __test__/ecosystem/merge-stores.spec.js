@@ -1,8 +1,9 @@
 'use strict'
 
-// The `merge` option over real networked stores that have no merge method of their own: the
-// middleware reads the store's current copy, applies the request's changes and writes it back,
-// one merge per session ID at a time within the process.
+// The `merge` option over real networked stores that have no merge method of their own: on
+// connect-redis a script inside Redis merges (redis-merge.spec.js has its details, over several
+// processes); on connect-pg-simple the middleware reads the store's current copy, applies the
+// request's changes and writes it back, one merge per session ID at a time within the process.
 
 const assert = require('assert')
 const request = require('supertest')
