@@ -25,6 +25,7 @@ const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
 const defer = setImmediate
 const kStorage = Symbol('disk storage')
 const kSweep = Symbol('disk sweep')
+const kTtl = Symbol('disk ttl')
 
 // expired sessions deleted per transaction, so that a sweep holds the write lock only briefly
 const SWEEP_BATCH = 1000
@@ -55,6 +56,7 @@ function DiskStore (options) {
     throw storeError(err)
   }
   this[kStorage] = storage
+  this[kTtl] = ttl
   this[kSweep] = { running: false }
   this.path = path.resolve(opts.path)
   this.durability = durability
@@ -178,10 +180,19 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     writeNow(this.store, 'set', sess.id, [cookieJson(cookie), view.dataJson, cookieExpiry(cookie)], callback)
   }
 
+  // A touch that would write back the cookie the session was loaded with, never expiring, changes
+  // nothing and is not made: a write transaction per request saved, for cookies without maxAge.
   touch (id, sess, stored, callback) {
     if (this.store.touch !== diskTouch) return super.touch(id, sess, stored, callback)
     const cookie = sess.cookie
-    writeNow(this.store, 'touch', id, [cookieJson(cookie), cookieExpiry(cookie)], callback)
+    const json = cookieJson(cookie)
+    const expiry = cookieExpiry(cookie)
+    if (expiry === undefined && this.store[kTtl] === undefined && stored !== null && typeof stored === 'object' &&
+      stored.cookie !== null && typeof stored.cookie === 'object' && json === JSON.stringify(stored.cookie)) {
+      callback(null, kStandsInForDeferredAnswer)
+      return
+    }
+    writeNow(this.store, 'touch', id, [json, expiry], callback)
   }
 
   destroy (id, callback) {
