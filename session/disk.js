@@ -18,6 +18,7 @@ const util = require('util')
 const debug = require('debug')('express-session')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson } = require('./serialize')
 const { isWellFormed } = require('./well-formed')
+const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
 const Session = require('./session')
 const { CallbackStoreAdapter } = require('./store-adapter')
 const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
@@ -40,14 +41,14 @@ function DiskStore (options) {
   if (typeof opts.path !== 'string' || opts.path === '') {
     throw new TypeError('DiskStore path option must be the path of a directory')
   }
-  const max = optionalPositiveInteger(opts.max, 'max')
-  const ttl = optionalPositiveNumber(opts.ttl, 'ttl')
-  const mapSize = optionalPositiveInteger(opts.mapSize, 'mapSize') ?? DEFAULTS.mapSize
+  const max = optionalPositiveInteger('DiskStore', opts.max, 'max')
+  const ttl = optionalPositiveNumber('DiskStore', opts.ttl, 'ttl')
+  const mapSize = optionalPositiveInteger('DiskStore', opts.mapSize, 'mapSize') ?? DEFAULTS.mapSize
   const durability = opts.durability ?? DEFAULTS.durability
   if (!DURABILITIES.includes(durability)) {
     throw new TypeError("DiskStore durability option must be 'process' or 'fsync'")
   }
-  const checkPeriod = opts.checkPeriod === false ? undefined : optionalPositiveNumber(opts.checkPeriod, 'checkPeriod') ?? DEFAULTS.checkPeriod
+  const checkPeriod = opts.checkPeriod === false ? undefined : optionalPositiveNumber('DiskStore', opts.checkPeriod, 'checkPeriod') ?? DEFAULTS.checkPeriod
 
   let storage
   try {
@@ -305,22 +306,6 @@ function needsNative () {
     reason + '. Use a MemoryStore or a networked store (Redis, PostgreSQL, ...) there.')
   err.code = 'ERR_DISK_STORE_NEEDS_NATIVE'
   return err
-}
-
-function optionalPositiveNumber (value, name) {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError('DiskStore ' + name + ' option must be a positive number')
-  }
-  return value
-}
-
-function optionalPositiveInteger (value, name) {
-  const number = optionalPositiveNumber(value, name)
-  if (number !== undefined && !Number.isInteger(number)) {
-    throw new TypeError('DiskStore ' + name + ' option must be a whole number')
-  }
-  return number
 }
 
 module.exports = DiskStore

@@ -19,6 +19,7 @@ const { changedKeys } = require('./merge')
 const { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError } = require('./serialize')
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
+const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
 const { copyStoredData, reviveCookie } = require('./stored')
 const RecentSessions = require('./recent-sessions')
 
@@ -29,9 +30,9 @@ function MemoryStore (options) {
   Store.call(this)
 
   const opts = options || {}
-  const checkPeriod = optionalPositiveNumber(opts.checkPeriod, 'checkPeriod')
-  const max = optionalPositiveInteger(opts.max, 'max')
-  const ttl = optionalPositiveNumber(opts.ttl, 'ttl')
+  const checkPeriod = optionalPositiveNumber('MemoryStore', opts.checkPeriod, 'checkPeriod')
+  const max = optionalPositiveInteger('MemoryStore', opts.max, 'max')
+  const ttl = optionalPositiveNumber('MemoryStore', opts.ttl, 'ttl')
 
   if (opts.name !== undefined && typeof opts.name !== 'string') {
     throw new TypeError('MemoryStore name option must be a string')
@@ -475,23 +476,6 @@ function liveEntries (storage) {
 
 function sweepExpired (storage) {
   storage.sweep()
-}
-
-function optionalPositiveNumber (value, name) {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError('MemoryStore ' + name + ' option must be a positive number')
-  }
-  return value
-}
-
-// A count of sessions: a fraction would leave the bound to each core's rounding.
-function optionalPositiveInteger (value, name) {
-  const number = optionalPositiveNumber(value, name)
-  if (number !== undefined && !Number.isInteger(number)) {
-    throw new TypeError('MemoryStore ' + name + ' option must be a whole number')
-  }
-  return number
 }
 
 module.exports = MemoryStore
