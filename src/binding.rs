@@ -123,17 +123,18 @@ pub fn session_codec_set_cookie_header(
   same_site: Option<String>,
 ) -> Result<String> {
   let value = format!("s:{}", signature::sign(&id, &codec.secrets[0]));
-  let attributes = CookieAttributes {
+  serialize_cookie(
+    codec.cookie_name.clone(),
+    value,
     expires_ms,
-    domain: domain.as_deref(),
-    path: path.as_deref(),
+    domain,
+    path,
     http_only,
     secure,
     partitioned,
-    priority: priority.as_deref(),
-    same_site: same_site.as_deref(),
-  };
-  set_cookie::serialize(&codec.cookie_name, &value, &attributes).map_err(invalid_arg)
+    priority,
+    same_site,
+  )
 }
 
 /// Measurement hook for bench/micro.js, compiled only with the `bench-probes` feature:
