@@ -34,8 +34,6 @@ class RecentSessions {
     this.sessions = new Map()
     // reads answered here, which the storage's own count of hits does not see
     this.hits = 0
-    // where set and setFields report the parts of what they stored
-    this.parts = new Float64Array(4)
   }
 
   load (key, parts) {
@@ -57,13 +55,16 @@ class RecentSessions {
     return json
   }
 
-  set (key, cookieJson, dataJson, expiresMs, parts = this.parts) {
+  // The middleware's saves say where to report the session's parts, and are remembered; sessions
+  // set through the store's callback API (a bulk load, say) are not, which would only churn the
+  // memory of recent sessions and the heap.
+  set (key, cookieJson, dataJson, expiresMs, parts) {
     this.sessions.delete(key)
     this.storage.set(key, cookieJson, dataJson, expiresMs, parts)
-    if (parts[0] >= 0) this.remember(key, dataJson, parts)
+    if (parts !== undefined && parts[0] >= 0) this.remember(key, dataJson, parts)
   }
 
-  setFields (key, shape, serial, dataJson, expiresMs, parts = this.parts) {
+  setFields (key, shape, serial, dataJson, expiresMs, parts) {
     this.sessions.delete(key)
     if (!this.storage.setFields(key, shape, serial, dataJson, expiresMs, parts)) return false
     this.remember(key, dataJson, parts)
