@@ -15,14 +15,15 @@ const FORCE_FALLBACK = 'EXPRESS_SESSION_RS_FALLBACK'
 
 // What both cores export.
 const API = ['generateSessionId', 'serializeCookie', 'SessionCodec', 'NativeMemoryStore', 'changedKeys']
-// The addon's functions that ./addon.js builds that interface from; an addon missing any of them
-// (a stale build) is not used.
+// The addon's exports that ./addon.js builds that interface (and the DiskStore) from; an addon missing any
+// of them (a stale build) is not used.
 const ADDON_FUNCTIONS = [
   'generateSessionIds', 'serializeCookie', 'changedKeys',
   'sessionCodecNew', 'sessionCodecReadSessionId', 'sessionCodecUnsign', 'sessionCodecSetCookieHeader',
   'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
   'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
-  'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats'
+  'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats',
+  'NativeDiskStore'
 ]
 
 function loadNative () {
