@@ -47,9 +47,6 @@ export interface ChangedKeys {
   changesJson: string
 }
 
-/** A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters. */
-export declare function generateSessionId(): string
-
 /**
  * `count` new session IDs at once, concatenated (32 characters each): one call into the addon
  * serves many new sessions.

@@ -837,7 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeDiskStore = nativeBinding.NativeDiskStore
 module.exports.changedKeys = nativeBinding.changedKeys
-module.exports.generateSessionId = nativeBinding.generateSessionId
 module.exports.generateSessionIds = nativeBinding.generateSessionIds
 module.exports.memoryStoreClear = nativeBinding.memoryStoreClear
 module.exports.memoryStoreCookieFieldsJson = nativeBinding.memoryStoreCookieFieldsJson

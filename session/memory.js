@@ -337,11 +337,12 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
   saveSession (key, cookie, dataJson) {
     const storage = this.store[kNativeStore]
     const last = this.lastShape
+    const expiresMs = cookieExpiry(cookie)
     if (last !== null && keepsShape(cookie, last.fields) &&
-      storage.setFields(key, last.shape, last.serial, dataJson, cookieExpiry(cookie), savedCookie)) {
+      storage.setFields(key, last.shape, last.serial, dataJson, expiresMs, savedCookie)) {
       return
     }
-    storage.set(key, cookieJson(cookie), dataJson, cookieExpiry(cookie), savedCookie)
+    storage.set(key, cookieJson(cookie), dataJson, expiresMs, savedCookie)
     if (savedCookie[0] >= 0) {
       const fields = this.cookieFields(storage, savedCookie[0], savedCookie[1])
       if (fields !== null) this.rememberShape(savedCookie[0], savedCookie[1], fields)

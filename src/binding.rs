@@ -18,8 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 mod disk_store;
 
 /// A new session ID: 24 bytes from the OS CSPRNG as 32 base64url characters.
-#[napi(catch_unwind)]
-pub fn generate_session_id() -> Result<String> {
+fn generate_session_id() -> Result<String> {
   session_id::generate().map_err(|err| {
     Error::new(
       Status::GenericFailure,
