@@ -14,7 +14,9 @@ const {
   memoryStoreSet, memoryStoreSetFields, memoryStoreTouch, memoryStoreMerge, memoryStoreDestroy, memoryStoreClear, memoryStoreLength,
   memoryStoreEntries, memoryStoreSweep, memoryStoreStats,
   sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSign,
-  generateSessionIds
+  generateSessionIds,
+  diskStoreOpen, diskStoreGet, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
+  diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats
 } = binding
 
 const ID_LENGTH = 32
@@ -86,6 +88,30 @@ class SessionCodec {
   }
 }
 
+// The DiskStore's storage (see session/disk.js). A write answers its outcome, or a promise of it
+// with the 'fsync' durability.
+class NativeDiskStore {
+  #store
+
+  constructor (options) {
+    this.#store = diskStoreOpen(options)
+  }
+
+  get (id) { return diskStoreGet(this.#store, id) }
+  set (id, cookieJson, dataJson, expiresMs) { return diskStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }
+  touch (id, cookieJson, expiresMs) { return diskStoreTouch(this.#store, id, cookieJson, expiresMs) }
+  merge (id, changesJson, removedKeys, cookieJson, expiresMs) {
+    return diskStoreMerge(this.#store, id, changesJson, removedKeys, cookieJson, expiresMs)
+  }
+
+  destroy (id) { return diskStoreDestroy(this.#store, id) }
+  clear () { return diskStoreClear(this.#store) }
+  sweep (limit) { return diskStoreSweep(this.#store, limit) }
+  length () { return diskStoreLength(this.#store) }
+  entries () { return diskStoreEntries(this.#store) }
+  stats () { return diskStoreStats(this.#store) }
+}
+
 // `sign` is a measurement hook that only an addon built with the `bench-probes` feature has (see
 // bench/micro.js)
 if (typeof sessionCodecSign !== 'function') delete SessionCodec.prototype.sign
@@ -96,6 +122,8 @@ module.exports = {
   SessionCodec,
   NativeMemoryStore,
   changedKeys: binding.changedKeys,
-  NativeDiskStore: binding.NativeDiskStore,
+  NativeDiskStore,
+  diskStoreIsOpen: binding.diskStoreIsOpen,
+  diskStoreVerify: binding.diskStoreVerify,
   threadsafeCallProbe: binding.threadsafeCallProbe
 }

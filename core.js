@@ -23,7 +23,8 @@ const ADDON_FUNCTIONS = [
   'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
   'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
   'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats',
-  'NativeDiskStore'
+  'diskStoreOpen', 'diskStoreGet', 'diskStoreSet', 'diskStoreTouch', 'diskStoreMerge', 'diskStoreDestroy', 'diskStoreClear',
+  'diskStoreSweep', 'diskStoreLength', 'diskStoreEntries', 'diskStoreStats', 'diskStoreIsOpen', 'diskStoreVerify'
 ]
 
 function loadNative () {
@@ -77,5 +78,9 @@ exports.isNative = isNative
 exports.loadError = loadError
 // the DiskStore's storage: the addon's only (undefined on the fallback, where session/disk.js refuses)
 exports.NativeDiskStore = binding.NativeDiskStore
+// whether this process has a DiskStore's directory open, and the walk of a store's file that
+// session/disk-check.js runs in a process of its own (the addon's only, as the DiskStore)
+exports.diskStoreIsOpen = binding.diskStoreIsOpen
+exports.diskStoreVerify = binding.diskStoreVerify
 // measurement hook of an addon built with the `bench-probes` feature (see bench/micro.js)
 exports.threadsafeCallProbe = binding.threadsafeCallProbe

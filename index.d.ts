@@ -237,6 +237,8 @@ declare namespace session {
     mapSize?: number | undefined
     /** Milliseconds between sweeps of expired sessions (off the main thread), or false for none. Default: 5 minutes. */
     checkPeriod?: number | false | undefined
+    /** Read every page of an existing store's file in a separate process before this process first opens it, so that a damaged file is refused (ERR_DISK_STORE_DAMAGED) instead of crashing the process on a read. Default: true. */
+    verify?: boolean | undefined
   }
 
   class DiskStore extends Store {

@@ -9,28 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-export declare class NativeDiskStore {
-  /**
-   * Opens (creating when missing) the store in the directory `options.path`; session/disk.js
-   * has checked the options.
-   */
-  constructor(options: NativeDiskStoreOptions)
-  get(id: string): string | null
-  set(id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): number | Promise<unknown>
-  /** 1 when the session was live and now has the new cookie and expiry, else 0. */
-  touch(id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
-  /** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
-  merge(id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
-  destroy(id: string): number | Promise<unknown>
-  clear(): number | Promise<unknown>
-  /** Deletes at most `limit` expired sessions on the thread pool; resolves how many. */
-  sweep(limit: number): Promise<unknown>
-  length(): number
-  /** Every live session as a flat [id, json, id, json, ...]. */
-  entries(): Array<string>
-  stats(): NativeMemoryStoreStats
-}
-
 /**
  * Compares the data JSON a request loaded (null for a new session) with the data JSON it ends
  * with; throws when either is not a JSON object.
@@ -46,6 +24,46 @@ export interface ChangedKeys {
   /** The changed keys with their current values, as one JSON object (what `merge` takes). */
   changesJson: string
 }
+
+export declare function diskStoreClear(store: DiskHandle): number | Promise<unknown>
+
+export declare function diskStoreDestroy(store: DiskHandle, id: string): number | Promise<unknown>
+
+/** Every live session as a flat [id, json, id, json, ...]. */
+export declare function diskStoreEntries(store: DiskHandle): Array<string>
+
+export declare function diskStoreGet(store: DiskHandle, id: string): string | null
+
+/** Whether this process has the store at `path` open already (its file was checked then). */
+export declare function diskStoreIsOpen(path: string): boolean
+
+export declare function diskStoreLength(store: DiskHandle): number
+
+/** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
+export declare function diskStoreMerge(store: DiskHandle, id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+
+/**
+ * Opens (creating when missing) the store in the directory `options.path`; session/disk.js has
+ * checked the options, and had the file's pages read by another process (see `disk_store_verify`).
+ */
+export declare function diskStoreOpen(options: NativeDiskStoreOptions): DiskHandle
+
+export declare function diskStoreSet(store: DiskHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): number | Promise<unknown>
+
+export declare function diskStoreStats(store: DiskHandle): NativeMemoryStoreStats
+
+/** Deletes at most `limit` expired sessions on the thread pool; resolves how many. */
+export declare function diskStoreSweep(store: DiskHandle, limit: number): Promise<unknown>
+
+/** 1 when the session was live and now has the new cookie and expiry, else 0. */
+export declare function diskStoreTouch(store: DiskHandle, id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
+
+/**
+ * Reads every page of the store's file at `path` and decodes every session, answering how many
+ * there are; an error names the damage. A damaged page can fault instead, which is why
+ * session/disk-check.js calls this in a process of its own.
+ */
+export declare function diskStoreVerify(path: string): number
 
 /**
  * `count` new session IDs at once, concatenated (32 characters each): one call into the addon

@@ -835,8 +835,20 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeDiskStore = nativeBinding.NativeDiskStore
 module.exports.changedKeys = nativeBinding.changedKeys
+module.exports.diskStoreClear = nativeBinding.diskStoreClear
+module.exports.diskStoreDestroy = nativeBinding.diskStoreDestroy
+module.exports.diskStoreEntries = nativeBinding.diskStoreEntries
+module.exports.diskStoreGet = nativeBinding.diskStoreGet
+module.exports.diskStoreIsOpen = nativeBinding.diskStoreIsOpen
+module.exports.diskStoreLength = nativeBinding.diskStoreLength
+module.exports.diskStoreMerge = nativeBinding.diskStoreMerge
+module.exports.diskStoreOpen = nativeBinding.diskStoreOpen
+module.exports.diskStoreSet = nativeBinding.diskStoreSet
+module.exports.diskStoreStats = nativeBinding.diskStoreStats
+module.exports.diskStoreSweep = nativeBinding.diskStoreSweep
+module.exports.diskStoreTouch = nativeBinding.diskStoreTouch
+module.exports.diskStoreVerify = nativeBinding.diskStoreVerify
 module.exports.generateSessionIds = nativeBinding.generateSessionIds
 module.exports.memoryStoreClear = nativeBinding.memoryStoreClear
 module.exports.memoryStoreCookieFieldsJson = nativeBinding.memoryStoreCookieFieldsJson

@@ -23,19 +23,6 @@ for (const name of Object.keys(addon)) {
     return value.apply(this, args)
   }
 }
-for (const className of ['NativeDiskStore']) {
-  const proto = addon[className] && addon[className].prototype
-  if (!proto) continue
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    const method = proto[name]
-    if (name === 'constructor' || typeof method !== 'function') continue
-    proto[name] = function counted (...args) {
-      counts.set(`${className}#${name}`, (counts.get(`${className}#${name}`) || 0) + 1)
-      return method.apply(this, args)
-    }
-  }
-}
-
 const session = require('..')
 const express = require('express')
 

@@ -21,6 +21,7 @@ const { isWellFormed } = require('./well-formed')
 const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
 const Session = require('./session')
 const { CallbackStoreAdapter } = require('./store-adapter')
+const { checkStoreFile } = require('./disk-check')
 const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
 
 const defer = setImmediate
@@ -48,18 +49,25 @@ function DiskStore (options) {
   if (!DURABILITIES.includes(durability)) {
     throw new TypeError("DiskStore durability option must be 'process' or 'fsync'")
   }
+  if (opts.verify !== undefined && typeof opts.verify !== 'boolean') {
+    throw new TypeError('DiskStore verify option must be a boolean')
+  }
   const checkPeriod = opts.checkPeriod === false ? undefined : optionalPositiveNumber('DiskStore', opts.checkPeriod, 'checkPeriod') ?? DEFAULTS.checkPeriod
+
+  const directory = path.resolve(opts.path)
+  // every page of an existing file is read in another process first (see disk-check.js)
+  if (opts.verify !== false) checkStoreFile(directory)
 
   let storage
   try {
-    storage = new core.NativeDiskStore({ path: path.resolve(opts.path), max, ttl, durability, mapSize })
+    storage = new core.NativeDiskStore({ path: directory, max, ttl, durability, mapSize })
   } catch (err) {
     throw storeError(err)
   }
   this[kStorage] = storage
   this[kTtl] = ttl
   this[kSweep] = { running: false }
-  this.path = path.resolve(opts.path)
+  this.path = directory
   this.durability = durability
   this.sweeper = null
 

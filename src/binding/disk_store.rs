@@ -1,12 +1,12 @@
 //! The DiskStore's binding (see `crate::disk_store`). Reads run on the calling thread: they come
-//! from the file's memory map. Writes (see `Written`) commit on the calling thread with the default
+//! from the file's memory map. Writes (see `run`) commit on the calling thread with the default
 //! durability, where a commit is a copy into the OS's page cache, and on libuv's thread pool with
 //! 'fsync', where a commit waits for the disk. Errors carry the store's error code in brackets at
 //! the start of their message, which session/disk.js moves to `code`.
 
 use super::{milliseconds, now, NativeMemoryStoreStats};
-use crate::disk_store::{DiskStore, DiskStoreError, Durability, Options, Write};
-use napi::bindgen_prelude::{AsyncTask, Either, Utf16String};
+use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write};
+use napi::bindgen_prelude::{AsyncTask, Either, External, Utf16String};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 use std::path::Path;
@@ -22,10 +22,9 @@ pub struct NativeDiskStoreOptions {
   pub map_size: f64,
 }
 
-#[napi]
-pub struct NativeDiskStore {
-  store: Arc<DiskStore>,
-}
+/// The DiskStore's storage, handed to JavaScript as an External and used through plain functions
+/// (see `addon.js`), as the MemoryStore's is: a class method costs more per call.
+type DiskHandle = External<Arc<DiskStore>>;
 
 /// A write committed on the thread pool.
 pub struct WriteTask {
@@ -54,145 +53,155 @@ impl Task for WriteTask {
   }
 }
 
-#[napi]
-impl NativeDiskStore {
-  /// Opens (creating when missing) the store in the directory `options.path`; session/disk.js
-  /// has checked the options.
-  #[napi(constructor, catch_unwind)]
-  pub fn new(options: NativeDiskStoreOptions) -> Result<Self> {
-    let durability = match options.durability.as_str() {
-      "process" => Durability::Process,
-      "fsync" => Durability::Fsync,
-      other => {
-        return Err(Error::new(
-          Status::InvalidArg,
-          format!("unknown durability {other:?}"),
-        ))
-      }
-    };
-    let settings = Options {
-      max: options.max.map(|max| max as u64),
-      ttl_ms: options.ttl.and_then(milliseconds),
-      durability,
-      map_size: options.map_size as usize,
-    };
-    let store = DiskStore::open(Path::new(&options.path), settings).map_err(store_error)?;
-    Ok(NativeDiskStore {
-      store: Arc::new(store),
-    })
-  }
-
-  #[napi(catch_unwind)]
-  pub fn get(&self, id: String) -> Result<Option<String>> {
-    self.store.get(&id, now()).map_err(store_error)
-  }
-
-  #[napi(catch_unwind)]
-  pub fn set(
-    &self,
-    id: String,
-    cookie_json: Option<String>,
-    data_json: String,
-    expires_ms: Option<f64>,
-  ) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    self.run(set(id, cookie_json, data_json, expires_ms))
-  }
-
-  /// 1 when the session was live and now has the new cookie and expiry, else 0.
-  #[napi(catch_unwind)]
-  pub fn touch(
-    &self,
-    id: String,
-    cookie_json: Option<String>,
-    expires_ms: Option<f64>,
-  ) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    self.run(touch(id, cookie_json, expires_ms))
-  }
-
-  /// 1 when the session was live and the changes are merged into it, else 0 (nothing written).
-  #[napi(catch_unwind)]
-  pub fn merge(
-    &self,
-    id: String,
-    changes_json: String,
-    removed_keys: Vec<Utf16String>,
-    cookie_json: Option<String>,
-    expires_ms: Option<f64>,
-  ) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    self.run(merge(
-      id,
-      changes_json,
-      removed_keys,
-      cookie_json,
-      expires_ms,
-    ))
-  }
-
-  #[napi(catch_unwind)]
-  pub fn destroy(&self, id: String) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    self.run(Write::Destroy { id })
-  }
-
-  #[napi(catch_unwind)]
-  pub fn clear(&self) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    self.run(Write::Clear)
-  }
-
-  /// Deletes at most `limit` expired sessions on the thread pool; resolves how many.
-  #[napi]
-  pub fn sweep(&self, limit: u32) -> AsyncTask<WriteTask> {
-    self.later(Write::Sweep {
-      limit: limit as usize,
-    })
-  }
-
-  #[napi(catch_unwind)]
-  pub fn length(&self) -> Result<f64> {
-    self
-      .store
-      .len(now())
-      .map(|length| length as f64)
-      .map_err(store_error)
-  }
-
-  /// Every live session as a flat [id, json, id, json, ...].
-  #[napi(catch_unwind)]
-  pub fn entries(&self) -> Result<Vec<String>> {
-    let entries = self.store.entries(now()).map_err(store_error)?;
-    Ok(
-      entries
-        .into_iter()
-        .flat_map(|(id, json)| [id, json])
-        .collect(),
-    )
-  }
-
-  #[napi(catch_unwind)]
-  pub fn stats(&self) -> Result<NativeMemoryStoreStats> {
-    self.store.stats().map(Into::into).map_err(store_error)
-  }
+/// Opens (creating when missing) the store in the directory `options.path`; session/disk.js has
+/// checked the options, and had the file's pages read by another process (see `disk_store_verify`).
+#[napi(catch_unwind)]
+pub fn disk_store_open(options: NativeDiskStoreOptions) -> Result<DiskHandle> {
+  let durability = match options.durability.as_str() {
+    "process" => Durability::Process,
+    "fsync" => Durability::Fsync,
+    other => {
+      return Err(Error::new(
+        Status::InvalidArg,
+        format!("unknown durability {other:?}"),
+      ))
+    }
+  };
+  let settings = Options {
+    max: options.max.map(|max| max as u64),
+    ttl_ms: options.ttl.and_then(milliseconds),
+    durability,
+    map_size: options.map_size as usize,
+  };
+  let store = DiskStore::open(Path::new(&options.path), settings).map_err(store_error)?;
+  Ok(External::new(Arc::new(store)))
 }
 
-impl NativeDiskStore {
-  /// What a write answers: with the 'process' durability its outcome, committed on this thread;
-  /// with 'fsync' a promise of it, committed on the thread pool.
-  fn run(&self, write: Write) -> Result<Either<f64, AsyncTask<WriteTask>>> {
-    if self.store.durability() == Durability::Fsync {
-      return Ok(Either::B(self.later(write)));
-    }
-    self
-      .store
-      .write(&write, now())
-      .map(|outcome| Either::A(outcome as f64))
-      .map_err(store_error)
-  }
+/// Whether this process has the store at `path` open already (its file was checked then).
+#[napi(catch_unwind)]
+pub fn disk_store_is_open(path: String) -> bool {
+  disk_store::is_open(Path::new(&path))
+}
 
-  fn later(&self, write: Write) -> AsyncTask<WriteTask> {
-    AsyncTask::new(WriteTask {
-      store: Arc::clone(&self.store),
-      write,
-    })
+/// Reads every page of the store's file at `path` and decodes every session, answering how many
+/// there are; an error names the damage. A damaged page can fault instead, which is why
+/// session/disk-check.js calls this in a process of its own.
+#[napi(catch_unwind)]
+pub fn disk_store_verify(path: String) -> Result<f64> {
+  disk_store::verify(Path::new(&path))
+    .map(|verified| verified.sessions as f64)
+    .map_err(store_error)
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_get(store: &DiskHandle, id: String) -> Result<Option<String>> {
+  store.get(&id, now()).map_err(store_error)
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_set(
+  store: &DiskHandle,
+  id: String,
+  cookie_json: Option<String>,
+  data_json: String,
+  expires_ms: Option<f64>,
+) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  run(store, set(id, cookie_json, data_json, expires_ms))
+}
+
+/// 1 when the session was live and now has the new cookie and expiry, else 0.
+#[napi(catch_unwind)]
+pub fn disk_store_touch(
+  store: &DiskHandle,
+  id: String,
+  cookie_json: Option<String>,
+  expires_ms: Option<f64>,
+) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  run(store, touch(id, cookie_json, expires_ms))
+}
+
+/// 1 when the session was live and the changes are merged into it, else 0 (nothing written).
+#[napi(catch_unwind)]
+pub fn disk_store_merge(
+  store: &DiskHandle,
+  id: String,
+  changes_json: String,
+  removed_keys: Vec<Utf16String>,
+  cookie_json: Option<String>,
+  expires_ms: Option<f64>,
+) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  run(
+    store,
+    merge(id, changes_json, removed_keys, cookie_json, expires_ms),
+  )
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_destroy(
+  store: &DiskHandle,
+  id: String,
+) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  run(store, Write::Destroy { id })
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_clear(store: &DiskHandle) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  run(store, Write::Clear)
+}
+
+/// Deletes at most `limit` expired sessions on the thread pool; resolves how many.
+#[napi]
+pub fn disk_store_sweep(store: &DiskHandle, limit: u32) -> AsyncTask<WriteTask> {
+  later(
+    store,
+    Write::Sweep {
+      limit: limit as usize,
+    },
+  )
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_length(store: &DiskHandle) -> Result<f64> {
+  store
+    .len(now())
+    .map(|length| length as f64)
+    .map_err(store_error)
+}
+
+/// Every live session as a flat [id, json, id, json, ...].
+#[napi(catch_unwind)]
+pub fn disk_store_entries(store: &DiskHandle) -> Result<Vec<String>> {
+  let entries = store.entries(now()).map_err(store_error)?;
+  Ok(
+    entries
+      .into_iter()
+      .flat_map(|(id, json)| [id, json])
+      .collect(),
+  )
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_stats(store: &DiskHandle) -> Result<NativeMemoryStoreStats> {
+  store.stats().map(Into::into).map_err(store_error)
+}
+
+/// What a write answers: with the 'process' durability its outcome, committed on this thread;
+/// with 'fsync' a promise of it, committed on the thread pool.
+fn run(store: &DiskHandle, write: Write) -> Result<Either<f64, AsyncTask<WriteTask>>> {
+  if store.durability() == Durability::Fsync {
+    return Ok(Either::B(later(store, write)));
   }
+  store
+    .write(&write, now())
+    .map(|outcome| Either::A(outcome as f64))
+    .map_err(store_error)
+}
+
+fn later(store: &DiskHandle, write: Write) -> AsyncTask<WriteTask> {
+  AsyncTask::new(WriteTask {
+    store: Arc::clone(store),
+    write,
+  })
 }
 
 fn set(id: String, cookie: Option<String>, data: String, expires_ms: Option<f64>) -> Write {

@@ -92,9 +92,15 @@ impl From<heed::Error> for DiskStoreError {
       heed::Error::Mdb(MdbError::MapFull) => DiskStoreError::Full(
         "DiskStore: the store is full (its mapSize); nothing was written".to_owned(),
       ),
-      heed::Error::Mdb(MdbError::Corrupted | MdbError::PageNotFound | MdbError::Invalid) => {
-        DiskStoreError::Damaged(format!("DiskStore: the store's file is damaged ({err})"))
-      }
+      // flags that differ from the ones the store was made with, and trees deeper than the engine
+      // allows, come only from damage: this store never changes its databases' flags
+      heed::Error::Mdb(
+        MdbError::Corrupted
+        | MdbError::PageNotFound
+        | MdbError::Invalid
+        | MdbError::Incompatible
+        | MdbError::CursorFull,
+      ) => DiskStoreError::Damaged(format!("DiskStore: the store's file is damaged ({err})")),
       heed::Error::Mdb(MdbError::VersionMismatch) => DiskStoreError::Format(format!(
         "DiskStore: the store's file was written by another version of its engine ({err})"
       )),

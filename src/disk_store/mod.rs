@@ -15,9 +15,11 @@ mod error;
 mod group;
 mod open;
 mod record;
+mod verify;
 
 pub use error::DiskStoreError;
-pub use open::FORMAT_VERSION;
+pub use open::{is_open, FORMAT_VERSION};
+pub use verify::{verify, Verified};
 
 use heed::types::{Bytes, Str, Unit};
 use heed::{Database, Env, RwTxn};

@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const FORMAT_VERSION: u32 = 1;
 const FORMAT_KEY: &str = "format";
 const OPTIONS_KEY: &str = "options";
-const DATA_FILE: &str = "data.mdb";
+pub(super) const DATA_FILE: &str = "data.mdb";
 // one slot per thread that reads, in every process on the directory
-const MAX_READERS: u32 = 1024;
+pub(super) const MAX_READERS: u32 = 1024;
 
 /// The handles opened by this process, by canonical directory. They stay open until the process
 /// exits: the engine must not open a directory twice in one process, and handing a later store the
@@ -25,6 +25,17 @@ const MAX_READERS: u32 = 1024;
 fn opened() -> &'static Mutex<HashMap<PathBuf, Arc<Shared>>> {
   static OPENED: OnceLock<Mutex<HashMap<PathBuf, Arc<Shared>>>> = OnceLock::new();
   OPENED.get_or_init(Default::default)
+}
+
+/// Whether this process holds the store in the directory at `path` open already.
+pub fn is_open(path: &Path) -> bool {
+  let Ok(directory) = fs::canonicalize(path) else {
+    return false;
+  };
+  opened()
+    .lock()
+    .unwrap_or_else(|poisoned| poisoned.into_inner())
+    .contains_key(&directory)
 }
 
 pub fn open(path: &Path, options: &Options) -> Result<Arc<Shared>, DiskStoreError> {
@@ -124,7 +135,7 @@ fn prepare_directory(path: &Path) -> Result<PathBuf, DiskStoreError> {
 
 /// A data file shorter than its first two pages cannot be opened safely: refused as truncated.
 /// An empty one is a store whose creation was interrupted before its first commit.
-fn check_length(directory: &Path) -> Result<(), DiskStoreError> {
+pub(super) fn check_length(directory: &Path) -> Result<(), DiskStoreError> {
   let Ok(metadata) = fs::metadata(directory.join(DATA_FILE)) else {
     return Ok(());
   };
@@ -136,7 +147,7 @@ fn check_length(directory: &Path) -> Result<(), DiskStoreError> {
 
 /// The pages the file's header says are in use must all be in the file: reading past its end
 /// would fault instead of failing.
-fn check_pages(directory: &Path, env: &heed::Env) -> Result<(), DiskStoreError> {
+pub(super) fn check_pages(directory: &Path, env: &heed::Env) -> Result<(), DiskStoreError> {
   let length = fs::metadata(directory.join(DATA_FILE))?.len();
   let page_size = u64::from(env.stat().page_size);
   let pages = env.info().last_page_number as u64 + 1;
@@ -154,7 +165,7 @@ fn truncated(directory: &Path, length: u64) -> DiskStoreError {
   ))
 }
 
-fn opening(directory: &Path, err: heed::Error) -> DiskStoreError {
+pub(super) fn opening(directory: &Path, err: heed::Error) -> DiskStoreError {
   match DiskStoreError::from(err) {
     DiskStoreError::Damaged(_) => DiskStoreError::Damaged(format!(
       "DiskStore: {} is not a store's file or is damaged; restore it from a copy or move it away",

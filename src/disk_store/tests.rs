@@ -329,6 +329,70 @@ fn refuses_a_file_that_is_not_a_store_or_is_truncated() {
 }
 
 #[test]
+fn a_walk_of_every_page_counts_the_sessions_of_an_intact_store() {
+  let dir = directory();
+  assert_eq!(verify(&dir).unwrap(), Verified::default(), "no file yet");
+  let store = open(&dir, options());
+  let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(10_000));
+  for i in 0..500 {
+    let data = if i % 50 == 0 {
+      big.as_str()
+    } else {
+      r#"{"n":1}"#
+    };
+    store
+      .write(&set(&format!("session-{i}"), data, Some(NOW + 1)), NOW)
+      .unwrap();
+  }
+  store
+    .write(
+      &Write::Destroy {
+        id: "session-7".into(),
+      },
+      NOW,
+    )
+    .unwrap();
+  // the engine opens a directory once per process, and this one is open: the walk reads a copy
+  let copy = directory();
+  fs::create_dir_all(&copy).unwrap();
+  fs::copy(dir.join("data.mdb"), copy.join("data.mdb")).unwrap();
+  let verified = verify(&copy).unwrap();
+  assert_eq!(verified.sessions, 499);
+  assert!(verified.file_bytes > 50 * 4096, "{verified:?}");
+}
+
+#[test]
+fn a_walk_of_every_page_reports_damage_as_damage() {
+  let dir = directory();
+  let store = open(&dir, options());
+  for i in 0..300 {
+    store
+      .write(&set(&format!("session-{i}"), r#"{"n":1}"#, None), NOW)
+      .unwrap();
+  }
+  let data = fs::read(dir.join("data.mdb")).unwrap();
+  let damaged = directory();
+  fs::create_dir_all(&damaged).unwrap();
+  let mut copy = data.clone();
+  // every page after the meta pages no longer says what kind of page it is (other damage can
+  // fault, which is why the walk runs in a process of its own)
+  for page in (2..copy.len() / 4096).map(|page| page * 4096) {
+    copy[page + 10..page + 12].fill(0);
+  }
+  fs::write(damaged.join("data.mdb"), &copy).unwrap();
+  let err = verify(&damaged).expect_err("damage found");
+  assert_eq!(err.code(), "ERR_DISK_STORE_DAMAGED", "{err}");
+
+  let garbage = directory();
+  fs::create_dir_all(&garbage).unwrap();
+  fs::write(garbage.join("data.mdb"), vec![0x5a; 64 * 1024]).unwrap();
+  assert_eq!(
+    verify(&garbage).expect_err("refused").code(),
+    "ERR_DISK_STORE_DAMAGED"
+  );
+}
+
+#[test]
 fn a_full_map_is_an_error_that_loses_nothing_stored() {
   let store = open(
     &directory(),
