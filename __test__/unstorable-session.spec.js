@@ -11,6 +11,8 @@ const express = require('express')
 const request = require('supertest')
 const { cookiePair, ours, upstream } = require('./support/app')
 const { MapStore, storeCall } = require('./support/stores')
+const { tempDir } = require('./support/disk-processes')
+const { isNative } = require('../core')
 
 const unstorable = () => undefined
 
@@ -52,6 +54,9 @@ const stores = {
   'the MemoryStore': (impl) => new impl.MemoryStore(),
   'a callback store': () => new MapStore({ deferred: true })
 }
+// this package's DiskStore, under both packages (it is a store like any other to express-session);
+// it exists on the native core only (its own specs say so on the fallback)
+if (isNative) stores['the DiskStore'] = () => new ours.DiskStore({ path: tempDir('unstorable'), checkPeriod: false })
 
 // Everything `store` holds, as text
 async function snapshot (store) {
@@ -134,12 +139,14 @@ describe('a session that serializes to undefined', function () {
       })
     }
 
-    it('MemoryStore#set called directly calls back with the error, or throws it without a callback', async function () {
-      const store = new ours.MemoryStore()
-      const sess = { cookie: { path: '/' }, toJSON: unstorable }
-      await assert.rejects(storeCall(store, 'set', 'sid', sess), /cannot be saved/)
-      assert.throws(() => store.set('sid', sess), /cannot be saved/)
-      assert.strictEqual(await storeCall(store, 'get', 'sid'), undefined)
-    })
+    for (const [label, makeStore] of Object.entries(stores).filter(([label]) => label !== 'a callback store')) {
+      it(`${label}'s set called directly calls back with the error, or throws it without a callback`, async function () {
+        const store = makeStore(ours)
+        const sess = { cookie: { path: '/' }, toJSON: unstorable }
+        await assert.rejects(storeCall(store, 'set', 'sid', sess), /cannot be saved/)
+        assert.throws(() => store.set('sid', sess), /cannot be saved/)
+        assert.strictEqual(await storeCall(store, 'get', 'sid'), undefined)
+      })
+    }
   })
 })
