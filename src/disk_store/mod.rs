@@ -366,17 +366,24 @@ impl DiskStore {
     }
   }
 
-  /// Stores `record` under `id`, replacing the session and its index entry.
+  /// Stores `record` under `id`, replacing the session and its index entry. An index entry that
+  /// stays the same (a session saved again with the same expiry, as one without an expiry always
+  /// is) is not written again: that would copy and write a page of the index for nothing.
   fn put(&self, txn: &mut RwTxn, id: &[u8], record: &Record) -> Result<()> {
     let shared = &self.shared;
+    let mut indexed = false;
     if let Some(old) = shared.sessions.get(txn, id)? {
       let old_expiry = expiry_of(old).map_err(|_| DiskStoreError::damaged_record(id))?;
-      if old_expiry != record.expiry {
+      if old_expiry == record.expiry {
+        indexed = true;
+      } else {
         shared.expiry.delete(txn, &index_key(old_expiry, id))?;
       }
     }
     shared.sessions.put(txn, id, &record.encode())?;
-    shared.expiry.put(txn, &index_key(record.expiry, id), &())?;
+    if !indexed {
+      shared.expiry.put(txn, &index_key(record.expiry, id), &())?;
+    }
     Ok(())
   }
 
