@@ -9,6 +9,7 @@
 //   node bench/crossings.js
 
 const http = require('http')
+const { get } = require('./get')
 const os = require('os')
 const path = require('path')
 const fs = require('fs')
@@ -36,15 +37,6 @@ function appWith (store) {
   app.get('/read', (req, res) => res.end('hello ' + req.session.user.name))
   app.get('/write', (req, res) => { req.session.views++; res.end('written') })
   return app
-}
-
-function get (port, route, cookie, agent) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: route, agent, headers: cookie ? { cookie } : {} }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res))
-    }).on('error', reject)
-  })
 }
 
 async function perRequest (store) {

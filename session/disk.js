@@ -16,7 +16,7 @@ const path = require('path')
 const Store = require('./store')
 const util = require('util')
 const debug = require('debug')('express-session')
-const { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError } = require('./serialize')
+const { cookieExpiry, cookieJson, dataJsonToSet, parseStored } = require('./serialize')
 const { isWellFormed } = require('./well-formed')
 const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
 const Session = require('./session')
@@ -91,14 +91,8 @@ DiskStore.prototype.get = function get (sessionId, callback) {
 }
 
 DiskStore.prototype.set = function set (sessionId, session, callback) {
-  const dataJson = sessionDataJson(session)
-  if (dataJson === undefined) {
-    // nothing to store, and saying nothing would lose the session quietly
-    const err = unstorableSessionError(sessionId)
-    if (!callback) throw err
-    defer(callback, err)
-    return
-  }
+  const dataJson = dataJsonToSet(sessionId, session, callback)
+  if (dataJson === undefined) return
   const cookie = session.cookie
   write(this, 'set', sessionId, [cookieJson(cookie), dataJson, cookieExpiry(cookie)], callback)
 }

@@ -16,7 +16,7 @@ const Store = require('./store')
 const util = require('util')
 const { CallbackStoreAdapter } = require('./store-adapter')
 const { changedKeys } = require('./merge')
-const { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError } = require('./serialize')
+const { cookieExpiry, cookieJson, dataJsonToSet, parseStored, sessionDataJson } = require('./serialize')
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
@@ -60,13 +60,8 @@ MemoryStore.prototype.get = function get (sessionId, callback) {
 }
 
 MemoryStore.prototype.set = function set (sessionId, session, callback) {
-  const dataJson = sessionDataJson(session)
-  if (dataJson === undefined) {
-    const err = unstorableSessionError(sessionId)
-    if (!callback) throw err
-    defer(callback, err)
-    return
-  }
+  const dataJson = dataJsonToSet(sessionId, session, callback)
+  if (dataJson === undefined) return
   writeSession(this[kNativeStore], storageKey(sessionId), session, dataJson)
   callback && defer(callback)
 }

@@ -33,6 +33,19 @@ function unstorableSessionError (id) {
   return new TypeError('session ' + id + ' cannot be saved: it serializes to undefined, not to a JSON object (check its toJSON)')
 }
 
+// The data JSON a store's set(sessionId, session, callback) stores, or undefined when the session
+// serializes to undefined: the error then goes to the callback (on a later turn, as a store's
+// answers do) or, without one, is thrown.
+function dataJsonToSet (sessionId, session, callback) {
+  const dataJson = sessionDataJson(session)
+  if (dataJson === undefined) {
+    const err = unstorableSessionError(sessionId)
+    if (!callback) throw err
+    setImmediate(callback, err)
+  }
+  return dataJson
+}
+
 // Epoch milliseconds at which a stored session's cookie expires, or undefined when it never does
 // (a browser-session cookie, a missing cookie, or an unreadable date, as express-session treats them).
 function cookieExpiry (cookie) {
@@ -57,4 +70,4 @@ function parseStored (json) {
   return json === null || json === undefined ? undefined : JSON.parse(json)
 }
 
-module.exports = { cookieExpiry, cookieJson, parseStored, sessionDataJson, unstorableSessionError }
+module.exports = { cookieExpiry, cookieJson, dataJsonToSet, parseStored, sessionDataJson, unstorableSessionError }
