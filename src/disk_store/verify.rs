@@ -10,7 +10,7 @@ use super::open::{check_length, check_pages, opening, DATA_FILE, MAX_READERS};
 use super::record::Record;
 use heed::types::Bytes;
 use heed::{CompactionOption, Database, EnvFlags, EnvOpenOptions};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::path::Path;
 
 #[cfg(unix)]
@@ -47,11 +47,10 @@ pub fn verify(directory: &Path) -> Result<Verified, DiskStoreError> {
   let env = unsafe { env_options.open(directory) }.map_err(|err| opening(directory, err))?;
   check_pages(directory, &env)?;
 
-  let mut null = OpenOptions::new().write(true).open(NULL_DEVICE)?;
+  let mut null_device = OpenOptions::new().write(true).open(NULL_DEVICE)?;
   env
-    .copy_to_file(&mut null, CompactionOption::Enabled)
+    .copy_to_file(&mut null_device, CompactionOption::Enabled)
     .map_err(|err| damaged(directory, err))?;
-  drop::<File>(null);
 
   let txn = env.read_txn()?;
   let sessions: Option<Database<Bytes, Bytes>> = env.open_database(&txn, Some("sessions"))?;
