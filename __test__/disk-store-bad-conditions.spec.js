@@ -114,6 +114,32 @@ describe('DiskStore under bad conditions', function () {
     assert.ok(outcomes.refused > pages / 3, `refused ${outcomes.refused} of ${pages - 2}`)
   })
 
+  it('says so when the check of an existing file cannot run, and opens unchecked with verify: false', async function () {
+    const dir = tempDir('unchecked')
+    const ids = sorted(await writeSessions(dir, 20))
+    // a process whose execPath names no program cannot start the checking process
+    const script = `
+      process.execPath = ${JSON.stringify(path.join(dir, 'no-such-node'))}
+      const session = require(${JSON.stringify(root)})
+      const seen = {}
+      try {
+        new session.DiskStore({ path: ${JSON.stringify(dir)}, checkPeriod: false })
+      } catch (err) {
+        seen.checked = { code: err.code, message: err.message }
+      }
+      const store = new session.DiskStore({ path: ${JSON.stringify(dir)}, checkPeriod: false, verify: false })
+      store.all((err, all) => {
+        seen.unchecked = err ? { code: err.code } : Object.keys(all).sort()
+        console.log(JSON.stringify(seen))
+      })`
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 })
+    assert.strictEqual(child.status, 0, child.stderr)
+    const seen = JSON.parse(child.stdout)
+    assert.strictEqual(seen.checked.code, 'ERR_DISK_STORE_IO')
+    assert.match(seen.checked.message, /reads every page .* failed .*pass verify: false/)
+    assert.deepStrictEqual(seen.unchecked, ids)
+  })
+
   it('refuses a store written in a newer format, and reads it again once the format is one it knows', async function () {
     const dir = tempDir('format')
     const ids = await writeSessions(dir, 5)
