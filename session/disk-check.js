@@ -15,6 +15,7 @@ const fs = require('fs')
 const path = require('path')
 const debug = require('debug')('express-session')
 const core = require('../core')
+const { codedError, storeError } = require('./disk-errors')
 
 // A walk reads every page; a million sessions (some 400 MB) take seconds from a cold disk.
 const CHECK_TIMEOUT_MS = 5 * 60 * 1000
@@ -49,18 +50,18 @@ function checkStoreFile (directory) {
     const reason = child.error.code === 'ETIMEDOUT'
       ? `it did not finish within ${CHECK_TIMEOUT_MS / 60000} minutes`
       : child.error.message
-    throw storeError('ERR_DISK_STORE_IO', `DiskStore: the process that reads every page of ${dataFile} before it is ` +
+    throw codedError('ERR_DISK_STORE_IO', `DiskStore: the process that reads every page of ${dataFile} before it is ` +
       `opened failed (${reason}); pass verify: false to open the store without that check`)
   }
   const answer = answerIn(child.stdout)
   if (answer !== null && answer.ok) return
-  if (answer !== null) throw storeError(answer.code, answer.message)
+  if (answer !== null) throw codedError(answer.code, answer.message)
   if (child.signal !== null || isFaultStatus(child.status)) {
-    throw storeError('ERR_DISK_STORE_DAMAGED', `DiskStore: ${dataFile} is damaged: reading its pages crashed the ` +
+    throw codedError('ERR_DISK_STORE_DAMAGED', `DiskStore: ${dataFile} is damaged: reading its pages crashed the ` +
       `process that checks it before it is opened (${child.signal || 'status ' + child.status}); restore it from a ` +
       'copy or move it away')
   }
-  throw storeError('ERR_DISK_STORE_IO', `DiskStore: the process that reads every page of ${dataFile} before it is ` +
+  throw codedError('ERR_DISK_STORE_IO', `DiskStore: the process that reads every page of ${dataFile} before it is ` +
     `opened ended with status ${child.status} without an answer: ${String(child.stderr).trim().split('\n').pop()}`)
 }
 
@@ -91,21 +92,13 @@ function isSingleExecutable () {
   }
 }
 
-function storeError (code, message) {
-  const err = new Error(message)
-  err.code = code
-  return err
-}
-
 function runCheck (directory) {
   let answer
   try {
     answer = { ok: true, sessions: core.diskStoreVerify(directory) }
   } catch (err) {
-    const match = /^\[([A-Z_]+)\] /.exec(err.message)
-    answer = match === null
-      ? { ok: false, code: 'ERR_DISK_STORE_IO', message: err.message }
-      : { ok: false, code: match[1], message: err.message.slice(match[0].length) }
+    const coded = storeError(err)
+    answer = { ok: false, code: coded === err ? 'ERR_DISK_STORE_IO' : coded.code, message: coded.message }
   }
   process.stdout.write(JSON.stringify({ [ANSWER_KEY]: 1, ...answer }) + '\n')
 }

@@ -22,6 +22,7 @@ const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-opt
 const Session = require('./session')
 const { CallbackStoreAdapter } = require('./store-adapter')
 const { checkStoreFile } = require('./disk-check')
+const { codedError, storeError } = require('./disk-errors')
 const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
 
 const defer = setImmediate
@@ -299,23 +300,12 @@ function storageKey (id) {
   return key
 }
 
-// The native store's errors say their code in brackets at the start of the message.
-function storeError (err) {
-  const match = /^\[([A-Z_]+)\] /.exec(err && err.message)
-  if (match === null) return err
-  const error = new Error(err.message.slice(match[0].length))
-  error.code = match[1]
-  return error
-}
-
 function needsNative () {
   const reason = core.loadError
     ? 'the native addon did not load (' + core.loadError.message + ')'
     : 'the JavaScript fallback core was forced (EXPRESS_SESSION_RS_FALLBACK=1)'
-  const err = new Error('DiskStore needs the native addon, and this process runs on the JavaScript fallback core: ' +
-    reason + '. Use a MemoryStore or a networked store (Redis, PostgreSQL, ...) there.')
-  err.code = 'ERR_DISK_STORE_NEEDS_NATIVE'
-  return err
+  return codedError('ERR_DISK_STORE_NEEDS_NATIVE', 'DiskStore needs the native addon, and this process runs on the ' +
+    'JavaScript fallback core: ' + reason + '. Use a MemoryStore or a networked store (Redis, PostgreSQL, ...) there.')
 }
 
 module.exports = DiskStore
