@@ -194,6 +194,36 @@ describe('MemoryStore', function () {
     })
   })
 
+  // V8 keeps the pages its young generation grew to under a burst; when the native store hands a
+  // peak's memory back, it asks V8 (as moderate memory pressure) to return those too
+  ;(session.native ? describe : describe.skip)('handing a peak back to the system (native core only)', function () {
+    const script = path.join(__dirname, 'fixtures', 'memory-peak.js')
+    const run = (mode) => {
+      const child = spawnSync(process.execPath, ['--trace-incremental-marking', script, mode], { encoding: 'utf8', timeout: 60000 })
+      assert.strictEqual(child.status, 0, child.stderr)
+      const lines = child.stdout.trim().split('\n')
+      return {
+        pressureCollections: lines.filter((line) => line.includes('[IncrementalMarking] Start (memory pressure)')).length,
+        ...JSON.parse(lines[lines.length - 1])
+      }
+    }
+
+    it('asks V8 to shrink its heap when the store compacts after a peak', function () {
+      this.timeout(60000)
+      const { pressureCollections, before, after } = run('emptied')
+      assert.strictEqual(pressureCollections, 1)
+      assert.ok(before >= 4 * 1024 * 1024, `the burst grew the new space to ${before} bytes only`)
+      assert.ok(after <= before / 2, `new space ${before} bytes before, ${after} after`)
+    })
+
+    it('does not while the store keeps most of its peak', function () {
+      this.timeout(60000)
+      const { pressureCollections, before, after } = run('halved')
+      assert.strictEqual(pressureCollections, 0)
+      assert.ok(after > before / 2, `new space ${before} bytes before, ${after} after`)
+    })
+  })
+
   describe('native merge', function () {
     const cookie = sessionData().cookie
     const cookieJson = JSON.stringify(cookie)

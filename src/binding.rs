@@ -6,7 +6,7 @@
 
 use crate::memory_store::{Loaded, MemoryStore, Options, Stats, Stored};
 use crate::set_cookie::{self, CookieAttributes};
-use crate::{cookie_header, session_id, signature};
+use crate::{cookie_header, engine_heap, session_id, signature};
 use napi::bindgen_prelude::{Buffer, External, Float64ArraySlice};
 #[cfg(feature = "bench-probes")]
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -365,23 +365,28 @@ pub fn memory_store_merge(
 #[napi(catch_unwind)]
 pub fn memory_store_destroy(store: &StoreHandle, id: String) {
   store.destroy(&id);
+  engine_heap::release_if_requested();
 }
 
 #[napi(catch_unwind)]
 pub fn memory_store_clear(store: &StoreHandle) {
   store.clear();
+  engine_heap::release_if_requested();
 }
 
 #[napi(catch_unwind)]
 pub fn memory_store_length(store: &StoreHandle) -> u32 {
-  store.len(now()) as u32
+  let live = store.len(now());
+  engine_heap::release_if_requested();
+  live as u32
 }
 
 /// Live sessions as a flat list: ID, JSON, ID, JSON, ...
 #[napi(catch_unwind)]
 pub fn memory_store_entries(store: &StoreHandle) -> Vec<String> {
-  store
-    .entries(now())
+  let entries = store.entries(now());
+  engine_heap::release_if_requested();
+  entries
     .into_iter()
     .flat_map(|(id, json)| [id, json])
     .collect()
@@ -390,7 +395,9 @@ pub fn memory_store_entries(store: &StoreHandle) -> Vec<String> {
 /// Removes expired sessions; returns how many.
 #[napi(catch_unwind)]
 pub fn memory_store_sweep(store: &StoreHandle) -> u32 {
-  store.sweep(now()) as u32
+  let expired = store.sweep(now());
+  engine_heap::release_if_requested();
+  expired as u32
 }
 
 #[napi(catch_unwind)]

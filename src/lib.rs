@@ -8,6 +8,7 @@ pub mod cookie_form;
 pub mod cookie_header;
 pub mod cookie_shapes;
 pub mod disk_store;
+pub mod engine_heap;
 pub mod iso_time;
 pub mod json_object;
 pub mod memory_store;
