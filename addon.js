@@ -16,7 +16,8 @@ const {
   sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSign,
   generateSessionIds,
   diskStoreOpen, diskStoreGet, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
-  diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats
+  diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats,
+  diskStoreQueueSet, diskStoreQueueTouch, diskStoreQueueDestroy, diskStoreCommitQueued
 } = binding
 
 const ID_LENGTH = 32
@@ -110,6 +111,13 @@ class NativeDiskStore {
   length () { return diskStoreLength(this.#store) }
   entries () { return diskStoreEntries(this.#store) }
   stats () { return diskStoreStats(this.#store) }
+
+  // writes held for commitQueued, which commits them in one transaction and answers each one's
+  // outcome, or its error's message
+  queueSet (id, cookieJson, dataJson, expiresMs) { diskStoreQueueSet(this.#store, id, cookieJson, dataJson, expiresMs) }
+  queueTouch (id, cookieJson, expiresMs) { diskStoreQueueTouch(this.#store, id, cookieJson, expiresMs) }
+  queueDestroy (id) { diskStoreQueueDestroy(this.#store, id) }
+  commitQueued () { return diskStoreCommitQueued(this.#store) }
 }
 
 // `sign` is a measurement hook that only an addon built with the `bench-probes` feature has (see

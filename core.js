@@ -24,7 +24,8 @@ const ADDON_FUNCTIONS = [
   'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
   'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats',
   'diskStoreOpen', 'diskStoreGet', 'diskStoreSet', 'diskStoreTouch', 'diskStoreMerge', 'diskStoreDestroy', 'diskStoreClear',
-  'diskStoreSweep', 'diskStoreLength', 'diskStoreEntries', 'diskStoreStats', 'diskStoreIsOpen', 'diskStoreVerify'
+  'diskStoreSweep', 'diskStoreLength', 'diskStoreEntries', 'diskStoreStats', 'diskStoreIsOpen', 'diskStoreVerify',
+  'diskStoreQueueSet', 'diskStoreQueueTouch', 'diskStoreQueueDestroy', 'diskStoreCommitQueued'
 ]
 
 function loadNative () {

@@ -27,6 +27,12 @@ export interface ChangedKeys {
 
 export declare function diskStoreClear(store: DiskHandle): number | Promise<unknown>
 
+/**
+ * Commits the queued writes in one transaction, on this thread; one result per write, in order:
+ * its outcome, or its error's message (with the code in brackets, as the other errors have it).
+ */
+export declare function diskStoreCommitQueued(store: DiskHandle): Array<number | string>
+
 export declare function diskStoreDestroy(store: DiskHandle, id: string): number | Promise<unknown>
 
 /** Every live session as a flat [id, json, id, json, ...]. */
@@ -47,6 +53,13 @@ export declare function diskStoreMerge(store: DiskHandle, id: string, changesJso
  * checked the options, and had the file's pages read by another process (see `disk_store_verify`).
  */
 export declare function diskStoreOpen(options: NativeDiskStoreOptions): DiskHandle
+
+export declare function diskStoreQueueDestroy(store: DiskHandle, id: string): void
+
+/** Queues a save, for the next `disk_store_commit_queued` (the 'process' durability only). */
+export declare function diskStoreQueueSet(store: DiskHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): void
+
+export declare function diskStoreQueueTouch(store: DiskHandle, id: string, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): void
 
 export declare function diskStoreSet(store: DiskHandle, id: string, cookieJson: string | undefined | null, dataJson: string, expiresMs?: number | undefined | null): number | Promise<unknown>
 

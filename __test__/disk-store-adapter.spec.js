@@ -1,9 +1,11 @@
 'use strict'
 
-// How the middleware talks to the DiskStore (session/disk.js, DiskStoreAdapter): answered at once,
+// How the middleware talks to the DiskStore (session/disk.js, DiskStoreAdapter): the writes of one
+// turn of the event loop committed together, each request answered once its write is committed,
 // and a touch that would change nothing not written.
 
 const assert = require('assert')
+const http = require('http')
 const request = require('supertest')
 const { createApp, cookiePair, ours: session } = require('./support/app')
 const { storeCall: call } = require('./support/stores')
@@ -11,18 +13,28 @@ const { requireDiskStore, tempDir } = require('./support/disk-processes')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// The DiskStore's storage with its touches counted.
-function countTouches (store) {
-  const storage = Object.getOwnPropertySymbols(store).map((symbol) => store[symbol])
+// The DiskStore's native storage.
+function storageOf (store) {
+  return Object.getOwnPropertySymbols(store).map((symbol) => store[symbol])
     .find((value) => value && typeof value.touch === 'function' && typeof value.get === 'function')
-  const original = storage.touch
-  const counter = { touches: 0 }
-  storage.touch = function touch (...args) {
-    counter.touches++
-    return original.apply(this, args)
+}
+
+// The DiskStore's storage with its calls of `methods` counted, under the first one's name.
+function countCalls (store, ...methods) {
+  const storage = storageOf(store)
+  const counter = { calls: 0 }
+  for (const method of methods) {
+    const original = storage[method]
+    storage[method] = function counted (...args) {
+      counter.calls++
+      return original.apply(this, args)
+    }
   }
   return counter
 }
+
+// touches written at once or queued for the next commit
+const countTouches = (store) => countCalls(store, 'touch', 'queueTouch')
 
 function appOn (store, cookie) {
   return createApp({
@@ -49,7 +61,7 @@ describe('DiskStore: the middleware adapter', function () {
     for (let i = 0; i < 3; i++) {
       assert.strictEqual((await request(app).get('/').set('Cookie', cookie).expect(200)).text, '1')
     }
-    assert.strictEqual(counter.touches, 0)
+    assert.strictEqual(counter.calls, 0)
     assert.deepStrictEqual(await call(store, 'get', id), before)
   })
 
@@ -63,7 +75,7 @@ describe('DiskStore: the middleware adapter', function () {
         await sleep(5)
         await request(app).get('/').set('Cookie', cookie).expect(200)
       }
-      assert.strictEqual(counter.touches, 3, JSON.stringify(options))
+      assert.strictEqual(counter.calls, 3, JSON.stringify(options))
     }
   })
 
@@ -75,5 +87,64 @@ describe('DiskStore: the middleware adapter', function () {
       await sleep(60)
       assert.strictEqual((await request(app).get('/').set('Cookie', cookie).expect(200)).text, '1', 'read ' + i)
     }
+  })
+
+  it('commits the saves of concurrent requests together, each answered once committed', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-saves'), checkPeriod: false })
+    const commits = countCalls(store, 'commitQueued')
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = Number(req.url.slice(1))
+        res.end('saved')
+      }
+    })
+    const server = app.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    // kept-alive connections, so that the second round's requests are all read in one turn
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 })
+    const round = (first) => Promise.all(Array.from({ length: 10 }, (_, i) => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: server.address().port, path: '/' + (first + i), agent }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res))
+      }).on('error', reject)
+    })))
+    try {
+      await round(0)
+      commits.calls = 0
+      const responses = await round(10)
+      assert.ok(commits.calls >= 1 && commits.calls < 10, `${commits.calls} commits for 10 saves`)
+      assert.deepStrictEqual(responses.map((res) => [res.statusCode, Boolean(res.headers['set-cookie'])]), Array(10).fill([200, true]))
+      const stored = Object.values(await call(store, 'all')).map((sess) => sess.n).sort((a, b) => a - b)
+      assert.deepStrictEqual(stored, Array.from({ length: 20 }, (_, n) => n))
+    } finally {
+      agent.destroy()
+      server.close()
+    }
+  })
+
+  it('hands a failed commit to every request whose write it held, through next(err)', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-failure'), checkPeriod: false })
+    const storage = storageOf(store)
+    storage.commitQueued = function failingCommit () {
+      throw new Error('[ERR_DISK_STORE_IO] DiskStore: cannot write (test)')
+    }
+    const errors = []
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = 1
+        res.end('saved')
+      },
+      onError (err) {
+        errors.push(err.code)
+      }
+    })
+    // as with express-session, the response of a request whose save fails at its end still goes
+    // out; the error goes to next(err)
+    await Promise.all([1, 2, 3].map(() => request(app).get('/').expect(200)))
+    await sleep(20)
+    assert.deepStrictEqual(errors, ['ERR_DISK_STORE_IO', 'ERR_DISK_STORE_IO', 'ERR_DISK_STORE_IO'])
+    assert.deepStrictEqual(Object.keys(await call(store, 'all')), [])
   })
 })

@@ -29,6 +29,7 @@ const defer = setImmediate
 const kStorage = Symbol('disk storage')
 const kSweep = Symbol('disk sweep')
 const kTtl = Symbol('disk ttl')
+const kQueued = Symbol('disk queued writes')
 
 // expired sessions deleted per transaction, so that a sweep holds the write lock only briefly
 const SWEEP_BATCH = 1000
@@ -68,6 +69,7 @@ function DiskStore (options) {
   this[kStorage] = storage
   this[kTtl] = ttl
   this[kSweep] = { running: false }
+  this[kQueued] = []
   this.path = directory
   this.durability = durability
   this.sweeper = null
@@ -189,7 +191,7 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     const sess = view.session
     if (this.store.set !== diskSet || sess.save !== sessionSave) return super.save(view, callback)
     const cookie = sess.cookie
-    writeNow(this.store, 'set', sess.id, [cookieJson(cookie), view.dataJson, cookieExpiry(cookie)], callback)
+    writeForRequest(this.store, 'set', sess.id, [cookieJson(cookie), view.dataJson, cookieExpiry(cookie)], callback)
   }
 
   // A touch that would write back the cookie the session was loaded with, never expiring, changes
@@ -204,16 +206,66 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
       callback(null, kStandsInForDeferredAnswer)
       return
     }
-    writeNow(this.store, 'touch', id, [json, expiry], callback)
+    writeForRequest(this.store, 'touch', id, [json, expiry], callback)
   }
 
   destroy (id, callback) {
     if (this.store.destroy !== diskDestroy) return super.destroy(id, callback)
-    writeNow(this.store, 'destroy', id, [], callback)
+    writeForRequest(this.store, 'destroy', id, [], callback)
   }
 }
 
 // A write for the middleware: answered at once when committed at once, else after the commit.
+// A write the middleware makes for a request. With the 'process' durability it is queued, and the
+// writes of one turn of the event loop are committed together in one transaction after it: a commit
+// writes the pages it changed plus the trees' upper pages, the free list and the meta page, which
+// one commit per request would write again for each. Each callback is answered once the commit
+// that holds its write is done, so a save that reports success has been committed, as before. With
+// 'fsync' the write goes to the thread pool's group commit (see writeNow).
+function writeForRequest (store, method, sessionId, args, callback) {
+  if (store.durability !== 'process') return writeNow(store, method, sessionId, args, callback)
+  const queueMethod = queueMethods[method]
+  try {
+    store[kStorage][queueMethod](storageKey(sessionId), ...args)
+  } catch (err) {
+    callback(storeError(err))
+    return
+  }
+  const waiting = store[kQueued]
+  waiting.push(callback)
+  if (waiting.length === 1) setImmediate(commitQueued, store)
+}
+
+const queueMethods = { set: 'queueSet', touch: 'queueTouch', destroy: 'queueDestroy' }
+
+function commitQueued (store) {
+  const callbacks = store[kQueued]
+  store[kQueued] = []
+  let results
+  let failure = null
+  try {
+    results = store[kStorage].commitQueued()
+  } catch (err) {
+    failure = storeError(err)
+  }
+  answerCommitted(callbacks, results, failure, 0)
+}
+
+// Answers each queued write's callback in order. One that throws does not keep the others from
+// their answers: they are answered on a later turn, and the error goes on its way.
+function answerCommitted (callbacks, results, failure, from) {
+  for (let i = from; i < callbacks.length; i++) {
+    const result = failure === null ? results[i] : undefined
+    const err = failure !== null ? failure : typeof result === 'string' ? storeError(new Error(result)) : null
+    try {
+      callbacks[i](err)
+    } catch (thrown) {
+      if (i + 1 < callbacks.length) setImmediate(answerCommitted, callbacks, results, failure, i + 1)
+      throw thrown
+    }
+  }
+}
+
 function writeNow (store, method, sessionId, args, callback) {
   let written
   try {

@@ -1,7 +1,8 @@
 //! The DiskStore's binding (see `crate::disk_store`). Reads run on the calling thread: they come
 //! from the file's memory map. Writes (see `run`) commit on the calling thread with the default
 //! durability, where a commit is a copy into the OS's page cache, and on libuv's thread pool with
-//! 'fsync', where a commit waits for the disk. Errors carry the store's error code in brackets at
+//! 'fsync', where a commit waits for the disk. With the default durability writes can also be
+//! queued and committed together, on the calling thread (`disk_store_commit_queued`). Errors carry the store's error code in brackets at
 //! the start of their message, which session/disk.js moves to `code`.
 
 use super::{milliseconds, now, NativeMemoryStoreStats};
@@ -142,6 +143,47 @@ pub fn disk_store_destroy(
   id: String,
 ) -> Result<Either<f64, AsyncTask<WriteTask>>> {
   run(store, Write::Destroy { id })
+}
+
+/// Queues a save, for the next `disk_store_commit_queued` (the 'process' durability only).
+#[napi(catch_unwind)]
+pub fn disk_store_queue_set(
+  store: &DiskHandle,
+  id: String,
+  cookie_json: Option<String>,
+  data_json: String,
+  expires_ms: Option<f64>,
+) {
+  store.queue(set(id, cookie_json, data_json, expires_ms));
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_queue_touch(
+  store: &DiskHandle,
+  id: String,
+  cookie_json: Option<String>,
+  expires_ms: Option<f64>,
+) {
+  store.queue(touch(id, cookie_json, expires_ms));
+}
+
+#[napi(catch_unwind)]
+pub fn disk_store_queue_destroy(store: &DiskHandle, id: String) {
+  store.queue(Write::Destroy { id });
+}
+
+/// Commits the queued writes in one transaction, on this thread; one result per write, in order:
+/// its outcome, or its error's message (with the code in brackets, as the other errors have it).
+#[napi(catch_unwind)]
+pub fn disk_store_commit_queued(store: &DiskHandle) -> Vec<Either<f64, String>> {
+  store
+    .commit_queued(now())
+    .into_iter()
+    .map(|result| match result {
+      Ok(outcome) => Either::A(outcome as f64),
+      Err(err) => Either::B(store_error(err).reason),
+    })
+    .collect()
 }
 
 #[napi(catch_unwind)]

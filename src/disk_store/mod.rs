@@ -26,7 +26,7 @@ use heed::{Database, Env, RwTxn};
 use record::{expired, expiry_of, index_key, split_index_key, Record, NEVER};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The MemoryStore's counters, here with `sessions` counting every process's sessions (expired
 /// ones not yet swept included), `bytes` the file's bytes in use, and the rest this process's.
@@ -135,12 +135,18 @@ pub enum Write {
 pub struct DiskStore {
   shared: Arc<Shared>,
   options: Options,
+  /// Writes waiting for `commit_queued`.
+  queued: Mutex<Vec<Write>>,
 }
 
 impl DiskStore {
   pub fn open(path: &Path, options: Options) -> Result<Self> {
     let shared = open::open(path, &options)?;
-    Ok(DiskStore { shared, options })
+    Ok(DiskStore {
+      shared,
+      options,
+      queued: Mutex::new(Vec::new()),
+    })
   }
 
   pub fn durability(&self) -> Durability {
@@ -183,10 +189,35 @@ impl DiskStore {
     self
       .shared
       .group
-      .submit(write, |writes| self.commit_group(&writes, now))
+      .submit(write, |writes| self.commit_together(&writes, now))
   }
 
-  fn commit_group(&self, writes: &[Write], now: i64) -> Vec<Result<u64>> {
+  /// Adds `write` to this store's queue, for the next `commit_queued`.
+  pub fn queue(&self, write: Write) {
+    self.lock_queue().push(write);
+  }
+
+  /// Commits every queued write in one transaction, so that the pages a commit writes (the
+  /// trees' upper pages, the free list, the meta page) are written once for all of them. Answers
+  /// one result per write, in the order they were queued.
+  pub fn commit_queued(&self, now: i64) -> Vec<Result<u64>> {
+    let writes = std::mem::take(&mut *self.lock_queue());
+    if writes.is_empty() {
+      return Vec::new();
+    }
+    self.commit_together(&writes, now)
+  }
+
+  fn lock_queue(&self) -> MutexGuard<'_, Vec<Write>> {
+    self
+      .queued
+      .lock()
+      .unwrap_or_else(|poisoned| poisoned.into_inner())
+  }
+
+  /// Runs `writes` in one transaction, each in a nested transaction of its own so that a write
+  /// that fails is undone alone, and commits it; a failed commit fails them all.
+  fn commit_together(&self, writes: &[Write], now: i64) -> Vec<Result<u64>> {
     let shared = &self.shared;
     let attempt = || -> Result<Vec<Result<u64>>> {
       let mut txn = shared.env.write_txn()?;

@@ -437,7 +437,7 @@ fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
     cookie: None,
     expires_at: None,
   };
-  let results = store.commit_group(&[set("b", "{}", None), bad, set("c", "{}", None)], NOW);
+  let results = store.commit_together(&[set("b", "{}", None), bad, set("c", "{}", None)], NOW);
   assert_eq!(results[0], Ok(1));
   assert_eq!(
     results[1].as_ref().map_err(DiskStoreError::code),
@@ -449,4 +449,45 @@ fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
     store.get("a", NOW).unwrap().as_deref(),
     Some(r#"{"cookie":{"path":"/"},"n":1}"#)
   );
+}
+
+#[test]
+fn queued_writes_are_invisible_until_committed_together_in_order() {
+  let store = open(&directory(), options());
+  store.write(&set("kept", "{}", None), NOW).unwrap();
+  store.queue(set("a", r#"{"n":1}"#, None));
+  store.queue(Write::Destroy { id: "kept".into() });
+  store.queue(Write::Merge {
+    id: "a".into(),
+    changes: r#"{"m":2}"#.into(),
+    removed: vec![],
+    cookie: Some(r#"{"path":"/"}"#.into()),
+    expires_at: None,
+  });
+  store.queue(Write::Merge {
+    id: "a".into(),
+    changes: "not json".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  });
+  assert_eq!(store.get("a", NOW), Ok(None));
+  assert!(store.get("kept", NOW).unwrap().is_some());
+
+  let results = store.commit_queued(NOW);
+  assert_eq!(results.len(), 4);
+  assert_eq!(results[0], Ok(1));
+  assert_eq!(results[1], Ok(1));
+  // the merge sees the set queued before it
+  assert_eq!(results[2], Ok(1));
+  assert_eq!(
+    results[3].as_ref().map_err(DiskStoreError::code),
+    Err("ERR_INVALID_ARG_VALUE")
+  );
+  assert_eq!(
+    store.get("a", NOW).unwrap().as_deref(),
+    Some(r#"{"cookie":{"path":"/"},"n":1,"m":2}"#)
+  );
+  assert_eq!(store.get("kept", NOW), Ok(None));
+  assert_eq!(store.commit_queued(NOW), vec![]);
 }
