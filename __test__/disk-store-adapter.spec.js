@@ -7,7 +7,7 @@
 const assert = require('assert')
 const http = require('http')
 const request = require('supertest')
-const { createApp, cookiePair, ours: session } = require('./support/app')
+const { createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
 const { storeCall: call } = require('./support/stores')
 const { requireDiskStore, tempDir } = require('./support/disk-processes')
 
@@ -121,6 +121,25 @@ describe('DiskStore: the middleware adapter', function () {
       agent.destroy()
       server.close()
     }
+  })
+
+  it('keeps call order between the writes it queued and the store\'s own callback API', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-order'), checkPeriod: false })
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = 1
+        res.end('saved')
+        // the save was queued by res.end; this destroy comes after it in the same turn
+        if (req.url === '/then-destroy') store.destroy(req.sessionID)
+      }
+    })
+    const kept = await request(app).get('/').expect(200)
+    const destroyed = await request(app).get('/then-destroy').expect(200)
+    await sleep(20)
+    const stored = await call(store, 'all')
+    assert.deepStrictEqual(Object.keys(stored), [sessionIdOf(kept)])
+    assert.ok(sessionIdOf(destroyed))
   })
 
   it('hands a failed commit to every request whose write it held, through next(err)', async function () {

@@ -215,7 +215,6 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
   }
 }
 
-// A write for the middleware: answered at once when committed at once, else after the commit.
 // A write the middleware makes for a request. With the 'process' durability it is queued, and the
 // writes of one turn of the event loop are committed together in one transaction after it: a commit
 // writes the pages it changed plus the trees' upper pages, the free list and the meta page, which
@@ -238,8 +237,11 @@ function writeForRequest (store, method, sessionId, args, callback) {
 
 const queueMethods = { set: 'queueSet', touch: 'queueTouch', destroy: 'queueDestroy' }
 
-function commitQueued (store) {
+// Commits the queued writes; their callbacks are answered now, or with `answerLater` on the next
+// turn (when the commit runs inside another call of the store's).
+function commitQueued (store, answerLater) {
   const callbacks = store[kQueued]
+  if (callbacks.length === 0) return
   store[kQueued] = []
   let results
   let failure = null
@@ -248,7 +250,8 @@ function commitQueued (store) {
   } catch (err) {
     failure = storeError(err)
   }
-  answerCommitted(callbacks, results, failure, 0)
+  if (answerLater) setImmediate(answerCommitted, callbacks, results, failure, 0)
+  else answerCommitted(callbacks, results, failure, 0)
 }
 
 // Answers each queued write's callback in order. One that throws does not keep the others from
@@ -266,6 +269,7 @@ function answerCommitted (callbacks, results, failure, from) {
   }
 }
 
+// A write for the middleware: answered at once when committed at once, else after the commit.
 function writeNow (store, method, sessionId, args, callback) {
   let written
   try {
@@ -289,6 +293,8 @@ function writeNow (store, method, sessionId, args, callback) {
 // 'process' durability, answering a number, and on the thread pool with 'fsync', answering a
 // promise; either way the callback hears of it after the commit.
 function write (store, method, sessionId, args, callback) {
+  // writes the middleware queued this turn go first, so that the store sees writes in call order
+  commitQueued(store, true)
   let written
   try {
     written = sessionId === undefined
