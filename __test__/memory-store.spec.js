@@ -204,7 +204,7 @@ describe('MemoryStore', function () {
       const lines = child.stdout.trim().split('\n')
       return {
         pressureCollections: lines.filter((line) => line.includes('[IncrementalMarking] Start (memory pressure)')).length,
-        ...JSON.parse(lines[lines.length - 1])
+        ...JSON.parse(lines.find((line) => line.startsWith('sizes ')).slice('sizes '.length))
       }
     }
 
