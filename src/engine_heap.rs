@@ -16,10 +16,17 @@
 //! The request and the call are apart: a store hands memory back under its lock, perhaps on a
 //! thread without an engine, and V8 must be called on the thread of its isolate. So the store only
 //! requests it, and the binding, returning to JavaScript, calls `release_if_requested`.
+//!
+//! One peak handed back often compacts the store more than once (at a quarter of its slots, then
+//! at a quarter of the smaller table), within milliseconds. The engine is told once: a second
+//! report right after the first would start a second full collection of a heap the first has
+//! already reduced, so reports on one engine's thread are at least `QUIET_AFTER_REPORT` apart.
+//! The window is short: a later peak, seconds after, is reported again.
 
 use crate::allocator;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
@@ -32,14 +39,35 @@ pub fn request_release() {
 /// as an incremental one, in tasks of the event loop, and takes milliseconds in an idle process.
 const TRIM_AFTER_COLLECTION: Duration = Duration::from_secs(1);
 
+/// How long after telling an engine a request to tell it again is dropped.
+const QUIET_AFTER_REPORT: Duration = Duration::from_secs(1);
+
+thread_local! {
+  // each engine (the main thread's, a worker's) runs on a thread of its own
+  static LAST_REPORT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
 /// On the thread of a JavaScript engine: asks it to reduce its heap if that was requested.
 pub fn release_if_requested() {
-  if REQUESTED.load(Ordering::Relaxed)
-    && REQUESTED.swap(false, Ordering::Relaxed)
-    && v8::report_moderate_memory_pressure()
-  {
+  if !(REQUESTED.load(Ordering::Relaxed) && REQUESTED.swap(false, Ordering::Relaxed)) {
+    return;
+  }
+  let now = Instant::now();
+  if recently_reported(now) {
+    return;
+  }
+  if v8::report_moderate_memory_pressure() {
+    LAST_REPORT.with(|last| last.set(Some(now)));
     allocator::trim_after(TRIM_AFTER_COLLECTION);
   }
+}
+
+fn recently_reported(now: Instant) -> bool {
+  LAST_REPORT.with(|last| {
+    last
+      .get()
+      .is_some_and(|at| now.duration_since(at) < QUIET_AFTER_REPORT)
+  })
 }
 
 #[cfg(unix)]
@@ -111,14 +139,31 @@ mod v8 {
   }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
+  use super::*;
+
   // A test executable has no V8 in it: the lookup finds nothing, and a request is answered by
   // doing nothing.
+  #[cfg(unix)]
   #[test]
   fn outside_a_javascript_engine_nothing_is_found_or_called() {
-    assert!(super::v8::engine().is_none());
-    super::request_release();
-    super::release_if_requested();
+    assert!(v8::engine().is_none());
+    request_release();
+    release_if_requested();
+    assert!(LAST_REPORT.with(Cell::get).is_none());
+  }
+
+  #[test]
+  fn a_report_quiets_further_ones_on_its_thread_for_a_while() {
+    let reported = Instant::now();
+    assert!(!recently_reported(reported));
+    LAST_REPORT.with(|last| last.set(Some(reported)));
+    assert!(recently_reported(reported + QUIET_AFTER_REPORT / 2));
+    assert!(!recently_reported(reported + QUIET_AFTER_REPORT));
+    // another thread is another engine
+    assert!(!std::thread::spawn(move || recently_reported(reported))
+      .join()
+      .unwrap());
   }
 }
