@@ -142,6 +142,39 @@ describe('DiskStore: the middleware adapter', function () {
     assert.ok(sessionIdOf(destroyed))
   })
 
+  it('lets a read made after a queued save, in the same turn, see that save', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-reads'), checkPeriod: false })
+    let seen
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = Number(req.query.n)
+        res.end('saved')
+        // the save was queued by res.end; these reads come after it in the same turn
+        const id = req.sessionID
+        const sessions = store.stats().sessions
+        const answer = (method, ...args) => new Promise((resolve) => store[method](...args, (err, value) => resolve(err || value)))
+        seen = Promise.all([answer('get', id), answer('length'), answer('all')]).then(([sess, length, all]) => ({
+          sessions, get: sess && sess.n, length, all: Object.keys(all).map((key) => all[key].n)
+        }))
+      }
+    })
+    await request(app).get('/?n=1').expect(200)
+    assert.deepStrictEqual(await seen, { sessions: 1, get: 1, length: 1, all: [1] })
+
+    // Session#reload reads through the store's get too
+    const reloading = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = 3
+        res.end('saved')
+        seen = new Promise((resolve) => req.session.reload((err) => resolve(err || req.session.n)))
+      }
+    })
+    await request(reloading).get('/').expect(200)
+    assert.strictEqual(await seen, 3)
+  })
+
   it('hands a failed commit to every request whose write it held, through next(err)', async function () {
     const store = new session.DiskStore({ path: tempDir('queued-failure'), checkPeriod: false })
     const storage = storageOf(store)

@@ -30,6 +30,7 @@ const kStorage = Symbol('disk storage')
 const kSweep = Symbol('disk sweep')
 const kTtl = Symbol('disk ttl')
 const kQueued = Symbol('disk queued writes')
+const kQueuedIds = Symbol('disk queued session IDs')
 
 // expired sessions deleted per transaction, so that a sweep holds the write lock only briefly
 const SWEEP_BATCH = 1000
@@ -70,6 +71,7 @@ function DiskStore (options) {
   this[kTtl] = ttl
   this[kSweep] = { running: false }
   this[kQueued] = []
+  this[kQueuedIds] = new Set()
   this.path = directory
   this.durability = durability
   this.sweeper = null
@@ -85,7 +87,7 @@ util.inherits(DiskStore, Store)
 DiskStore.prototype.get = function get (sessionId, callback) {
   let json
   try {
-    json = this[kStorage].get(storageKey(sessionId))
+    json = readOne(this, storageKey(sessionId))
   } catch (err) {
     defer(callback, storeError(err))
     return
@@ -142,6 +144,7 @@ DiskStore.prototype.length = function length (callback) {
 // (every process's, expired sessions not yet swept included; bytes of the file in use), the
 // counters this process's.
 DiskStore.prototype.stats = function stats () {
+  commitQueued(this, true)
   try {
     return this[kStorage].stats()
   } catch (err) {
@@ -178,7 +181,7 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     if (this.store.get !== diskGet || this.store.createSession !== storeCreateSession) return super.load(id, callback)
     let stored
     try {
-      stored = parseStored(this.store[kStorage].get(storageKey(id)))
+      stored = parseStored(readOne(this.store, storageKey(id)))
     } catch (err) {
       callback(storeError(err))
       return
@@ -224,14 +227,17 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
 function writeForRequest (store, method, sessionId, args, callback) {
   if (store.durability !== 'process') return writeNow(store, method, sessionId, args, callback)
   const queueMethod = queueMethods[method]
+  let key
   try {
-    store[kStorage][queueMethod](storageKey(sessionId), ...args)
+    key = storageKey(sessionId)
+    store[kStorage][queueMethod](key, ...args)
   } catch (err) {
     callback(storeError(err))
     return
   }
   const waiting = store[kQueued]
   waiting.push(callback)
+  store[kQueuedIds].add(key)
   if (waiting.length === 1) setImmediate(commitQueued, store)
 }
 
@@ -243,6 +249,7 @@ function commitQueued (store, answerLater) {
   const callbacks = store[kQueued]
   if (callbacks.length === 0) return
   store[kQueued] = []
+  store[kQueuedIds].clear()
   let results
   let failure = null
   try {
@@ -311,8 +318,18 @@ function write (store, method, sessionId, args, callback) {
   })
 }
 
-// A read of the whole store (`method` of the storage, without arguments), answered as `shape` of it.
+// The stored JSON of one session. A write queued for it this turn is committed first, so that a
+// read sees what the writes before it in call order wrote (one ordered connection to Redis gives
+// the same); reads of other sessions leave the queue to its commit after the turn.
+function readOne (store, key) {
+  if (store[kQueuedIds].has(key)) commitQueued(store, true)
+  return store[kStorage].get(key)
+}
+
+// A read of the whole store (`method` of the storage, without arguments), answered as `shape` of
+// it, after the writes queued before it are committed.
 function read (store, method, callback, shape) {
+  commitQueued(store, true)
   let value
   try {
     value = shape(store[kStorage][method]())
