@@ -143,4 +143,105 @@ describe('MemoryStore: recently used sessions remembered', function () {
     assert.strictEqual(store[kNativeStore].sessions.size, 1024)
     assert.strictEqual(await call(store, 'length'), 3000)
   })
+
+  describe('the middleware\'s saves, handed to the addon once per turn', function () {
+    // Counts the addon storage's calls of `method`, and when each came.
+    function countNativeCalls (store, method) {
+      const storage = addonStorage(store)
+      const original = storage[method]
+      const counter = { calls: 0 }
+      storage[method] = function counted (...args) {
+        counter.calls++
+        return original.apply(this, args)
+      }
+      return counter
+    }
+
+    // The addon's storage, behind the remembered sessions where the store has them.
+    const addonStorage = (store) => store[kNativeStore].storage || store[kNativeStore]
+    // The session under `id` as the addon's storage holds it, parsed (null when it has none).
+    const heldByAddon = (store, id) => JSON.parse(addonStorage(store).get(id))
+
+    it('holds a save back until its turn ends, then stores it', async function () {
+      const store = new MemoryStore()
+      const setFields = countNativeCalls(store, 'setFields')
+      let duringTurn
+      const app = createApp({
+        options: { store },
+        handler (req, res) {
+          req.session.n = 1
+          res.end('saved')
+          duringTurn = { calls: setFields.calls, held: heldByAddon(store, req.sessionID) }
+        }
+      })
+      // the first save tells the store its cookie's shape; saves of that shape wait
+      await request(app).get('/').expect(200)
+      setFields.calls = 0
+      const res = await request(app).get('/').expect(200)
+      assert.deepStrictEqual(duringTurn, { calls: 0, held: null })
+      assert.strictEqual(setFields.calls, 1)
+      assert.strictEqual(heldByAddon(store, sessionIdOf(res)).n, 1)
+    })
+
+    it('lets every read made while a save waits see it', async function () {
+      const store = new MemoryStore()
+      let seen
+      const app = createApp({
+        options: { store },
+        handler (req, res) {
+          req.session.n = Number(req.query.n)
+          res.end('saved')
+          const id = req.sessionID
+          const reads = { sessions: store.stats().sessions, view: JSON.parse(store.sessions[id] || 'null')?.n }
+          const answer = (method, ...args) => new Promise((resolve) => store[method](...args, (err, value) => resolve(err || value)))
+          seen = Promise.all([answer('get', id), answer('length'), answer('all')]).then(([sess, length, all]) =>
+            ({ ...reads, get: sess && sess.n, length, all: all[id] && all[id].n }))
+        }
+      })
+      await request(app).get('/?n=1').expect(200)
+      await seen
+      await request(app).get('/?n=2').expect(200)
+      assert.deepStrictEqual(await seen, { sessions: 2, view: 2, get: 2, length: 2, all: 2 })
+    })
+
+    it('stores a save whose cookie shape went with an expired session before its turn ended', async function () {
+      const answers = []
+      for (const store of [new MemoryStore(), new MemoryStore({ max: 1000000 })]) {
+        const set = countNativeCalls(store, 'set')
+        const adapter = store[kAdapter]()
+        // the first session's ID, once it is made
+        const first = {}
+        // each session's JSON when it was first saved
+        const savedJson = new Map()
+        const app = createApp({
+          options: { store, cookie: { maxAge: 80 } },
+          handler (req, res) {
+            req.session.n = 1
+            res.end(req.sessionID)
+            if (!savedJson.has(req.sessionID)) savedJson.set(req.sessionID, JSON.stringify(req.session))
+            // the only other session of this cookie's shape has expired: loading it removes it,
+            // and the shape with it, while this request's save waits
+            if (first.id !== undefined) adapter.load(first.id, () => {})
+          }
+        })
+        first.id = sessionIdOf(await request(app).get('/').expect(200))
+        await sleep(120)
+        set.calls = 0
+        const res = await request(app).get('/').expect(200)
+        const id = sessionIdOf(res)
+        const held = await call(store, 'get', id)
+        const next = await request(app).get('/').set('Cookie', cookiePair(res)).expect(200)
+        answers.push({
+          n: held.n,
+          cookieKeys: Object.keys(held.cookie),
+          asSaved: JSON.stringify(held) === savedJson.get(id),
+          sameSession: next.text === id,
+          setCalls: set.calls
+        })
+      }
+      assert.deepStrictEqual(answers[0], { n: 1, cookieKeys: answers[1].cookieKeys, asSaved: true, sameSession: true, setCalls: 1 })
+      // the store that remembers nothing found the shape still there when it saved
+      assert.deepStrictEqual(answers[1], { ...answers[0], setCalls: 0 })
+    })
+  })
 })

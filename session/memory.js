@@ -41,7 +41,7 @@ function MemoryStore (options) {
   const nativeStorage = new native.NativeMemoryStore({ name: opts.name, max, ttl })
   // see session/recent-sessions.js for why, and for which stores
   const storage = native.isNative && opts.name === undefined && max === undefined
-    ? new RecentSessions(nativeStorage)
+    ? new RecentSessions(nativeStorage, ttl)
     : nativeStorage
   this[kNativeStore] = storage
   this[kSessionsView] = null
@@ -334,7 +334,7 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
     const last = this.lastShape
     const expiresMs = cookieExpiry(cookie)
     if (last !== null && keepsShape(cookie, last.fields) &&
-      storage.setFields(key, last.shape, last.serial, dataJson, expiresMs, savedCookie)) {
+      storage.setFields(key, last.shape, last.serial, dataJson, expiresMs, savedCookie, last.fields)) {
       return
     }
     storage.set(key, cookieJson(cookie), dataJson, expiresMs, savedCookie)
