@@ -9,11 +9,19 @@
 // between runs of one server by how V8 happens to compile and collect, so each server is run
 // several times and the median and range are printed.
 //
+// With INSTRUCTION_CACHE=1 callgrind also simulates the CPU's caches (as it finds them on this
+// machine), and each row adds the first-level cache misses per request and an estimate of cycles
+// (instructions + 10 per first-level miss + 100 per last-level miss, the weights of KCachegrind's
+// estimate): a call into the addon that finds its code and data gone from the caches shows there,
+// where an instruction count does not see it.
+//
 //   npm run bench:instructions
 //   BENCH_NODE=$(bash scripts/node-lines.sh --path 24) npm run bench:instructions
 //   INSTRUCTION_RUNS=5 INSTRUCTION_REQUESTS=3000 INSTRUCTION_WARMUP=6000 npm run bench:instructions
+//   INSTRUCTION_CACHE=1 INSTRUCTION_CONNECTIONS=16 npm run bench:instructions
 //
-// Needs valgrind (callgrind and callgrind_control); about 25 s per run, two runs at a time.
+// Needs valgrind (callgrind and callgrind_control); about 25 s per run (about 45 s with the cache
+// simulation), two runs at a time.
 
 const { execFileSync, spawn } = require('child_process')
 const fs = require('fs')
@@ -33,8 +41,10 @@ const servers = [
   { label: 'express-session-rs', impl: 'ours', fallback: false },
   { label: 'express-session-rs, JS fallback', impl: 'ours', fallback: true }
 ]
-// requests in flight at once, as a few keep-alive clients would send them
-const CONNECTIONS = 4
+// requests in flight at once, as a few keep-alive clients would send them (a saturated server
+// reads more of them per turn of its event loop with more connections)
+const CONNECTIONS = Number(process.env.INSTRUCTION_CONNECTIONS) || 4
+const simulateCaches = process.env.INSTRUCTION_CACHE === '1'
 
 function requireValgrind () {
   try {
@@ -60,14 +70,15 @@ function control (pid, ...args) {
   execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' })
 }
 
-// Instructions per request of one server on one route, in one run.
+// Per request of one server on one route, in one run: { instructions, l1Misses, cycles } (the
+// last two with the cache simulation only).
 async function measure (server, route) {
   const out = path.join(os.tmpdir(), `esrs-callgrind-${process.pid}-${Math.random().toString(36).slice(2)}`)
   const env = { ...process.env }
   delete env.EXPRESS_SESSION_RS_FALLBACK
   if (server.fallback) env.EXPRESS_SESSION_RS_FALLBACK = '1'
   const config = { impl: server.impl, framework: 'express4', store: 'memory', merge: false, fill: 0, durability: 'process' }
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}.%p`,
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', ...(simulateCaches ? ['--cache-sim=yes'] : []), `--callgrind-out-file=${out}.%p`,
     serverNode, '--single-threaded', path.join(__dirname, 'server.js'), JSON.stringify(config)], {
     env, stdio: ['ignore', 'ignore', 'pipe', 'ipc']
   })
@@ -92,13 +103,23 @@ async function measure (server, route) {
     child.kill('SIGTERM')
     await exited
   }
-  let total = 0
+  const total = { Ir: 0, I1mr: 0, D1mr: 0, D1mw: 0, ILmr: 0, DLmr: 0, DLmw: 0 }
   for (const file of fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(path.basename(out)))) {
     const text = fs.readFileSync(path.join(os.tmpdir(), file), 'utf8')
-    for (const match of text.matchAll(/^(?:summary|totals): (\d+)/gm)) total += Number(match[1])
+    const events = text.match(/^events: (.*)$/m)[1].trim().split(' ')
+    for (const match of text.matchAll(/^(?:summary|totals): (.*)$/gm)) {
+      const values = match[1].trim().split(' ').map(Number)
+      events.forEach((event, i) => { if (event in total) total[event] += values[i] || 0 })
+    }
     fs.rmSync(path.join(os.tmpdir(), file))
   }
-  return total / counted
+  const l1Misses = total.I1mr + total.D1mr + total.D1mw
+  const lastLevelMisses = total.ILmr + total.DLmr + total.DLmw
+  return {
+    instructions: total.Ir / counted,
+    l1Misses: l1Misses / counted,
+    cycles: (total.Ir + 10 * l1Misses + 100 * lastLevelMisses) / counted
+  }
 }
 
 const median = (values) => {
@@ -107,6 +128,23 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 const thousands = (value) => (value / 1000).toFixed(1)
+const whole = (value) => value.toFixed(0)
+
+// "median (min–max)" of `values` written with `write`
+function withRange (values, write) {
+  return `${write(median(values))} (${write(Math.min(...values))}–${write(Math.max(...values))})`
+}
+
+// The columns printed: what of a run they show, and how.
+const columns = [
+  { title: 'thousand instructions per request', of: (run) => run.instructions, write: thousands },
+  ...(simulateCaches
+    ? [
+        { title: 'first-level cache misses per request', of: (run) => run.l1Misses, write: whole },
+        { title: 'thousand estimated cycles per request', of: (run) => run.cycles, write: thousands }
+      ]
+    : [])
+]
 
 async function main () {
   requireValgrind()
@@ -123,34 +161,37 @@ async function main () {
   await Promise.all([0, 1].map(async () => {
     while (next < jobs.length) {
       const job = jobs[next++]
-      const value = await measure(job.server, job.route)
+      const run = await measure(job.server, job.route)
       const key = `${job.route} ${job.server.label}`
       if (!results.has(key)) results.set(key, [])
-      results.get(key).push(value)
-      process.stderr.write(`${key}: ${Math.round(value)} instructions per request\n`)
+      results.get(key).push(run)
+      process.stderr.write(`${key}: ${Math.round(run.instructions)} instructions` +
+        (simulateCaches ? `, ${Math.round(run.l1Misses)} first-level misses, ${Math.round(run.cycles)} estimated cycles` : '') + ' per request\n')
     }
   }))
 
   const date = new Date().toISOString().slice(0, 10)
-  console.log(`instructions per request (callgrind, --single-threaded), Express 4, MemoryStore; ${date}, node ${version}, ` +
-    `${runs} runs per server, each counting ${counted} requests over ${CONNECTIONS} connections after ${warmup} uncounted`)
+  console.log(`${simulateCaches ? 'instructions and simulated cache misses' : 'instructions'} per request (callgrind, --single-threaded), ` +
+    `Express 4, MemoryStore; ${date}, node ${version}, ${runs} runs per server, each counting ${counted} requests over ` +
+    `${CONNECTIONS} connections after ${warmup} uncounted`)
   console.log()
-  console.log('| route | server | thousand instructions per request, median (range) | overhead, median (range) |')
-  console.log('| --- | --- | ---: | ---: |')
+  console.log(`| route | server | ${columns.map((column) => `${column.title}, median (range) | overhead`).join(' | ')} |`)
+  console.log(`| --- | --- | ${columns.map(() => '---: | ---:').join(' | ')} |`)
   for (const route of routes) {
     const bare = results.get(`${route} bare`)
-    const bareMedian = median(bare)
     for (const server of servers) {
-      const values = results.get(`${route} ${server.label}`)
-      const cell = `${thousands(median(values))} (${thousands(Math.min(...values))}–${thousands(Math.max(...values))})`
-      const overheads = values.map((value) => value - bareMedian)
-      const overhead = server.impl === 'bare'
-        ? ''
-        : `${thousands(median(overheads))} (${thousands(Math.min(...overheads))}–${thousands(Math.max(...overheads))})`
-      console.log(`| ${route} | ${server.label} | ${cell} | ${overhead} |`)
+      const list = results.get(`${route} ${server.label}`)
+      const cells = columns.map((column) => {
+        const values = list.map(column.of)
+        const bareMedian = median(bare.map(column.of))
+        const overhead = server.impl === 'bare' ? '' : withRange(values.map((value) => value - bareMedian), column.write)
+        return `${withRange(values, column.write)} | ${overhead}`
+      })
+      console.log(`| ${route} | ${server.label} | ${cells.join(' | ')} |`)
     }
   }
-  console.log('overhead: a run\'s count minus bare Express\'s median count')
+  console.log('overhead: a run\'s figure minus bare Express\'s median' +
+    (simulateCaches ? '; estimated cycles: instructions + 10 × first-level misses + 100 × last-level misses' : ''))
 }
 
 main().catch((err) => {
