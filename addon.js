@@ -13,7 +13,7 @@ const {
   memoryStoreOpen, memoryStoreGet, memoryStoreLoad, memoryStoreCookieFieldsJson, memoryStoreTouchFields,
   memoryStoreSet, memoryStoreSetFields, memoryStoreTouch, memoryStoreMerge, memoryStoreDestroy, memoryStoreClear, memoryStoreLength,
   memoryStoreEntries, memoryStoreSweep, memoryStoreStats,
-  sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSign,
+  sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSignedIds, sessionCodecSign,
   generateSessionIds,
   diskStoreOpen, diskStoreGet, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
   diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats,
@@ -74,18 +74,93 @@ class NativeMemoryStore {
   stats () { return memoryStoreStats(this.#store) }
 }
 
+// A new session's ID comes with its signature (43 characters), fetched 64 at a time like the IDs
+// above, so that writing its cookie needs no call into the addon: the cookie is the signed value
+// between the codec's name and the attributes its last cookie was written with, when this one's
+// are the same (its expiry to the second, which is all the header says of it).
+const SIGNATURE_LENGTH = 43
+const SIGNED_ID_LENGTH = ID_LENGTH + SIGNATURE_LENGTH
+// IDs handed out whose cookie has not been written, at most; beyond, they are forgotten, and their
+// cookies (if ever written) are signed by a call of their own.
+const UNWRITTEN_IDS = 1024
+
+// The attributes a Set-Cookie value was written with, and what follows its value there.
+class WrittenAttributes {
+  constructor (expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite, tail) {
+    this.expiresSecond = secondOf(expiresMs)
+    this.domain = domain
+    this.path = path
+    this.httpOnly = httpOnly
+    this.secure = secure
+    this.partitioned = partitioned
+    this.priority = priority
+    this.sameSite = sameSite
+    this.tail = tail
+  }
+
+  same (expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite) {
+    return this.expiresSecond === secondOf(expiresMs) && this.domain === domain && this.path === path &&
+      this.httpOnly === httpOnly && this.secure === secure && this.partitioned === partitioned &&
+      this.priority === priority && this.sameSite === sameSite
+  }
+}
+
+// The second an expiry is written as (NaN, never equal to itself, for an invalid one).
+function secondOf (expiresMs) {
+  return expiresMs === undefined ? undefined : Math.floor(expiresMs / 1000)
+}
+
 class SessionCodec {
   #codec
+  // name=s%3A: what every header of this codec starts with
+  #head
+  #signedIds = ''
+  #nextSignedId = 0
+  // ID -> its signature, for the IDs handed out whose cookie has not been written yet
+  #signatures = new Map()
+  #lastWritten = null
 
   constructor (cookieName, secrets) {
     this.#codec = sessionCodecNew(cookieName, secrets)
+    this.#head = cookieName + '=s%3A'
+  }
+
+  // A new session ID, with its signature kept for its cookie.
+  newSessionId () {
+    if (this.#nextSignedId === this.#signedIds.length) {
+      this.#signedIds = sessionCodecSignedIds(this.#codec, IDS_PER_CALL)
+      this.#nextSignedId = 0
+    }
+    const at = this.#nextSignedId
+    const id = this.#signedIds.slice(at, at + ID_LENGTH)
+    this.#nextSignedId = at + SIGNED_ID_LENGTH
+    if (this.#signatures.size >= UNWRITTEN_IDS) this.#signatures.clear()
+    this.#signatures.set(id, this.#signedIds.slice(at + ID_LENGTH, at + SIGNED_ID_LENGTH))
+    return id
   }
 
   readSessionId (cookieHeader) { return sessionCodecReadSessionId(this.#codec, cookieHeader) }
   sign (id) { return sessionCodecSign(this.#codec, id) }
   unsign (signedValue) { return sessionCodecUnsign(this.#codec, signedValue) }
+
   setCookieHeader (id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite) {
-    return sessionCodecSetCookieHeader(this.#codec, id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite)
+    const signature = this.#signatures.get(id)
+    if (signature === undefined) {
+      return sessionCodecSetCookieHeader(this.#codec, id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite)
+    }
+    this.#signatures.delete(id)
+    // the value as encodeURIComponent writes it: the ID's characters are all unreserved
+    const value = id + '.' + encodeURIComponent(signature)
+    const last = this.#lastWritten
+    if (last !== null && last.same(expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite)) {
+      return this.#head + value + last.tail
+    }
+    const header = sessionCodecSetCookieHeader(this.#codec, id, expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite)
+    if (header.startsWith(this.#head + value)) {
+      const tail = header.slice(this.#head.length + value.length)
+      this.#lastWritten = new WrittenAttributes(expiresMs, domain, path, httpOnly, secure, partitioned, priority, sameSite, tail)
+    }
+    return header
   }
 }
 

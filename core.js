@@ -19,7 +19,7 @@ const API = ['generateSessionId', 'serializeCookie', 'SessionCodec', 'NativeMemo
 // of them (a stale build) is not used.
 const ADDON_FUNCTIONS = [
   'generateSessionIds', 'serializeCookie', 'changedKeys',
-  'sessionCodecNew', 'sessionCodecReadSessionId', 'sessionCodecUnsign', 'sessionCodecSetCookieHeader',
+  'sessionCodecNew', 'sessionCodecReadSessionId', 'sessionCodecUnsign', 'sessionCodecSetCookieHeader', 'sessionCodecSignedIds',
   'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
   'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
   'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats',

@@ -16,6 +16,7 @@ const RequestSession = require('./session/request-session')
 const Session = require('./session/session')
 const Store = require('./session/store')
 const { currentCodec, readOptions } = require('./session/options')
+const { kContext } = require('./session/internal')
 const { isSecure, isWithinCookiePath, readSessionId, switchToDictionaryMode } = require('./session/request')
 
 exports = module.exports = session
@@ -114,7 +115,7 @@ function hookResponse (res, context) {
 // now: on regenerate after the application changed something a cookie function reads, the new
 // cookie reflects it.
 function generateSession (settings, req) {
-  req.sessionID = settings.generateId(req)
+  req.sessionID = newSessionId(settings, req)
   req.session = new Session(req)
   // resolved after the new ID and session are on req, as a cookie function may read them
   const cookieOptions = resolveCookieOptions(settings, req)
@@ -131,6 +132,13 @@ function generateSession (settings, req) {
       req.session.cookie.sameSite = secure ? 'none' : 'lax'
     }
   }
+}
+
+// Without a genid option, a request the middleware is serving takes its new ID from its cookie's
+// codec, which keeps the ID's signature for the cookie (see addon.js).
+function newSessionId (settings, req) {
+  const context = req[kContext]
+  return settings.ownsIds && context !== undefined ? context.codec.newSessionId() : settings.generateId(req)
 }
 
 function resolveCookieOptions (settings, req) {

@@ -184,5 +184,12 @@ export declare function sessionCodecReadSessionId(codec: CodecHandle, cookieHead
 /** The whole Set-Cookie value carrying the signed `id`. */
 export declare function sessionCodecSetCookieHeader(codec: CodecHandle, id: string, expiresMs: number | undefined | null, domain: string | undefined | null, path: string | undefined | null, httpOnly: boolean, secure: boolean, partitioned: boolean, priority?: string | undefined | null, sameSite?: string | undefined | null): string
 
+/**
+ * `count` new session IDs, each followed by its signature under the first secret (32 + 43
+ * characters each, concatenated): one call serves the IDs of many new sessions and the signatures
+ * their cookies carry, so that writing such a cookie needs no call of its own (see `addon.js`).
+ */
+export declare function sessionCodecSignedIds(codec: CodecHandle, count: number): string
+
 /** The value of `id.signature` (without the `s:` prefix) when the signature verifies. */
 export declare function sessionCodecUnsign(codec: CodecHandle, signedValue: string): string | null

@@ -873,4 +873,5 @@ module.exports.serializeCookie = nativeBinding.serializeCookie
 module.exports.sessionCodecNew = nativeBinding.sessionCodecNew
 module.exports.sessionCodecReadSessionId = nativeBinding.sessionCodecReadSessionId
 module.exports.sessionCodecSetCookieHeader = nativeBinding.sessionCodecSetCookieHeader
+module.exports.sessionCodecSignedIds = nativeBinding.sessionCodecSignedIds
 module.exports.sessionCodecUnsign = nativeBinding.sessionCodecUnsign

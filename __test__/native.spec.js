@@ -97,6 +97,42 @@ for (const [label, load] of cores) {
       }
     })
 
+    it('writes the cookie of a new ID from the codec like cookie.serialize of its signed value, errors included', function () {
+      const random = seededRandom(1207)
+      const pick = (list) => list[Math.floor(random() * list.length)]
+      const ids = new Set()
+      // a few attribute sets, drawn again and again so that a set recurs right after itself, and
+      // expiries on both sides of a second's boundary
+      const attributeSets = Array.from({ length: 6 }, () => ({
+        domain: pick([undefined, 'example.com', 'bad domain']),
+        path: pick([undefined, '/', '/a/b']),
+        httpOnly: random() < 0.5,
+        secure: random() < 0.5,
+        partitioned: random() < 0.2,
+        priority: pick([undefined, 'low', 'High']),
+        sameSite: pick([undefined, 'lax', 'Strict', 'sometimes'])
+      }))
+      // and each attribute changed alone, between two cookies with the same others
+      const base = { domain: undefined, path: '/', httpOnly: true, secure: false, partitioned: false, priority: undefined, sameSite: undefined }
+      const oneChanged = [{ domain: 'example.com' }, { path: '/a' }, { httpOnly: false }, { secure: true }, { partitioned: true }, { priority: 'low' }, { sameSite: 'lax' }]
+        .flatMap((change) => [base, { ...base, ...change }])
+      for (let i = 0; i < 3000 + oneChanged.length; i++) {
+        const id = random() < 0.9 || i >= 3000 ? codec.newSessionId() : core.generateSessionId()
+        ids.add(id)
+        const expires = i >= 3000 ? undefined : pick([undefined, undefined, 1795000000000, 1795000000999, 1795000001000, -1, NaN])
+        const options = { ...(i >= 3000 ? oneChanged[i - 3000] : pick(attributeSets)), expires: expires === undefined ? undefined : new Date(expires) }
+        let expected
+        try { expected = cookie.serialize('sid', 's:' + signature.sign(id, secrets[0]), options) } catch (err) { expected = err.message }
+        let actual
+        try {
+          actual = codec.setCookieHeader(id, expires, options.domain, options.path, options.httpOnly, options.secure, options.partitioned, options.priority, options.sameSite)
+        } catch (err) { actual = err.message }
+        assert.strictEqual(actual, expected, JSON.stringify({ id, expires, options }))
+      }
+      assert.strictEqual(ids.size, 3000 + oneChanged.length)
+      for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{32}$/)
+    })
+
     it('generates unique 32-character base64url IDs', function () {
       const ids = new Set()
       for (let i = 0; i < 10000; i++) ids.add(core.generateSessionId())

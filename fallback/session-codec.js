@@ -7,6 +7,7 @@
 const cookie = require('cookie')
 const signature = require('cookie-signature')
 const { timingSafeEqual } = require('crypto')
+const generateSessionId = require('./session-id')
 const serializeCookie = require('./set-cookie')
 const { requireString } = require('./arguments')
 
@@ -24,6 +25,11 @@ class SessionCodec {
     if (secrets.length === 0) throw new TypeError('at least one secret is required')
     // copies, as the native codec keeps: later writes to the caller's buffers change nothing
     this.#secrets = secrets.map((secret) => Buffer.from(secret))
+  }
+
+  // A new session ID (the addon's codec keeps its signature for its cookie; this one signs then).
+  newSessionId () {
+    return generateSessionId()
   }
 
   // The verified session ID in a Cookie header, or null when absent, unsigned or forged.

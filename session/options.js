@@ -69,6 +69,8 @@ function readOptions (options) {
     adapter: adapterFor(store),
     name,
     generateId,
+    // no genid option: IDs come from the codec (index.js newSessionId)
+    ownsIds: !opts.genid,
     cookieOptions: opts.cookie || {},
     trustProxy: opts.proxy,
     resave: Boolean(resave),

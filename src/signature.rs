@@ -8,8 +8,8 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The signature alone, for `value` under `secret`.
-fn signature(value: &str, secret: &[u8]) -> String {
+/// The signature alone, for `value` under `secret`: 43 characters of base64.
+pub fn signature(value: &str, secret: &[u8]) -> String {
   // HMAC accepts keys of any length, so this cannot fail
   let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
   mac.update(value.as_bytes());
@@ -66,6 +66,15 @@ mod tests {
       sign("%", b"keyboard cat"),
       "%.kzQ6x52kKVdF35Qh62AWk4ZekS28K5XYCXKa/OTZ01g"
     );
+  }
+
+  #[test]
+  fn a_signature_alone_is_what_follows_the_dot_and_has_a_fixed_length() {
+    for value in ["apple", "", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"] {
+      let alone = signature(value, b"keyboard cat");
+      assert_eq!(alone.len(), 43);
+      assert_eq!(sign(value, b"keyboard cat"), format!("{value}.{alone}"));
+    }
   }
 
   #[test]
