@@ -138,9 +138,10 @@ export declare function memoryStoreTouch(store: StoreHandle, id: string, cookieJ
 
 /**
  * Touches a session whose cookie is still the shape `load` reported, giving it the expiry
- * `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+ * `expiresMs`: 1 when touched; 0, changing nothing, when a touch with the cookie's JSON is needed
+ * instead; -1, changing nothing, when there is no live session to touch.
  */
-export declare function memoryStoreTouchFields(store: StoreHandle, id: string, shape: number, serial: number, expiresMs?: number | undefined | null): boolean
+export declare function memoryStoreTouchFields(store: StoreHandle, id: string, shape: number, serial: number, expiresMs?: number | undefined | null): number
 
 export interface NativeDiskStoreOptions {
   path: string

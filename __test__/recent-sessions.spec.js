@@ -243,5 +243,58 @@ describe('MemoryStore: recently used sessions remembered', function () {
       // the store that remembers nothing found the shape still there when it saved
       assert.deepStrictEqual(answers[1], { ...answers[0], setCalls: 0 })
     })
+
+    it('holds a touch of a remembered session back until its turn ends, then stores its expiry', async function () {
+      const store = new MemoryStore()
+      const touchFields = countNativeCalls(store, 'touchFields')
+      let duringTurn
+      const app = createApp({
+        options: { store, cookie: { maxAge: 60000 } },
+        handler (req, res) {
+          if (req.path === '/set') req.session.n = 1
+          res.end('ok')
+          duringTurn = { calls: touchFields.calls, expires: heldByAddon(store, req.sessionID).cookie.expires }
+        }
+      })
+      const cookie = cookiePair(await request(app).get('/set').expect(200))
+      const savedExpires = duringTurn.expires
+      await sleep(20)
+      touchFields.calls = 0
+      await request(app).get('/').set('Cookie', cookie).expect(200)
+      assert.deepStrictEqual(duringTurn, { calls: 0, expires: savedExpires })
+      assert.strictEqual(touchFields.calls, 1)
+      const [id] = Object.keys(await call(store, 'all'))
+      assert.ok(Date.parse(heldByAddon(store, id).cookie.expires) > Date.parse(savedExpires))
+    })
+
+    it('never brings back a session that expired before its touch, or before the touch was handed over', async function () {
+      const recent = new MemoryStore()[kNativeStore]
+      const storage = recent.storage
+      const parts = new Float64Array(4)
+      const remembered = (key, lifetime) => {
+        const expires = Date.now() + lifetime
+        const cookie = { originalMaxAge: lifetime, expires: new Date(expires).toISOString(), httpOnly: true, path: '/' }
+        recent.set(key, JSON.stringify(cookie), '{"n":1}', expires, parts)
+        return JSON.parse(storage.cookieFieldsJson(parts[0], parts[1]))
+      }
+      // expired before the touch: not touched, forgotten
+      const fields = remembered('early', 20)
+      const [shape, serial] = parts
+      await sleep(40)
+      assert.strictEqual(recent.touchFields('early', shape, serial, Date.now() + 60000, fields), -1)
+      assert.strictEqual(recent.sessions.has('early'), false)
+      assert.strictEqual(recent.load('early', parts), null)
+      // expired while its touch waited: the storage leaves it gone, and it is forgotten
+      remembered('late', 20)
+      recent.load('late', parts)
+      await sleep(10)
+      assert.strictEqual(recent.touchFields('late', parts[0], parts[1], Date.now() + 60000, fields), 1)
+      const until = Date.now() + 30
+      while (Date.now() < until) ; // the turn goes on past the session's first expiry
+      recent.handOver()
+      assert.strictEqual(recent.sessions.has('late'), false)
+      assert.strictEqual(recent.load('late', parts), null)
+      assert.strictEqual(storage.get('late'), null)
+    })
   })
 })

@@ -352,7 +352,7 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
     const storage = this.store[kNativeStore]
     const key = storageKey(id)
     if (stored instanceof LoadedSession && stored.key === key && sess && keepsShape(sess.cookie, stored.cookieFields) &&
-      (stored.touchChangesNothing || storage.touchFields(key, stored.shape, stored.serial, cookieExpiry(sess.cookie)))) {
+      (stored.touchChangesNothing || storage.touchFields(key, stored.shape, stored.serial, cookieExpiry(sess.cookie), stored.cookieFields))) {
       callback(null, kStandsInForDeferredAnswer)
       return
     }

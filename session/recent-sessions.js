@@ -13,13 +13,14 @@
 // bounded number of sessions, and forgets a session whenever the store changes it by any other way
 // than the ones that say what it now holds.
 //
-// Saves: a save by cookie shape (setFields) is remembered at once, with the parts the storage will
-// report for it, and waits; after the turn of the event loop that made it, the waiting saves are
-// handed to the addon one after another. A saturated server handles many requests per turn (about
-// 14 with 16 busy connections), so most of its saves make a warm call instead of a cold one. Every
-// other use of the storage hands the waiting saves over first, so the storage is never seen
-// without them: reads of the remembered sessions are answered from here, and a session that is not
-// remembered has no save waiting.
+// Writes: a save by cookie shape (setFields) is remembered at once, with the parts the storage will
+// report for it, and so is a touch of a remembered session to a new expiry (touchFields); both wait,
+// and after the turn of the event loop that made them the waiting writes are handed to the addon
+// one after another. A saturated server handles many requests per turn (about 14 with 16 busy
+// connections), so most of its writes make a warm call instead of a cold one. Every other use of the
+// storage hands the waiting writes over first, so the storage is never seen without them: reads of
+// the remembered sessions are answered from here, and a session that is not remembered has no write
+// waiting.
 //
 // It is only put in front of storage that nothing else can change: a store shared by name with
 // other threads is not, and a bounded store evicts (and orders its evictions by reads) inside the
@@ -27,9 +28,9 @@
 
 // Sessions remembered at most; beyond, the first remembered is forgotten.
 const REMEMBERED_SESSIONS = 1024
-// Saves waiting at most: more are handed over at once. Fewer than REMEMBERED_SESSIONS, so a
-// session whose save waits is never the one forgotten.
-const WAITING_SAVES = 128
+// Writes waiting at most: more are handed over at once. Fewer than REMEMBERED_SESSIONS, so a
+// session whose write waits is never the one forgotten.
+const WAITING_WRITES = 128
 
 // The parts' flags, as the storage reports them (see MemoryStoreAdapter#loadSession).
 const DATA_AS_STRINGIFIED = 1
@@ -48,14 +49,15 @@ class Remembered {
     this.serial = serial
     this.expiresAt = expiresAt
     this.flags = flags
-    // its save, while that waits to be handed to the storage
+    // its last save or touch, while that waits to be handed to the storage
     this.waiting = null
   }
 }
 
-// A save by cookie shape that the storage has not had yet. `fields` is the shape's cookie JSON
-// (parsed), from which the cookie's own JSON is written again should the shape be gone by then.
-class WaitingSave {
+// A save (with `dataJson`) or a touch (without) by cookie shape that the storage has not had yet.
+// `fields` is the shape's cookie JSON (parsed), from which the cookie's own JSON is written again
+// should the storage no longer take the shape's number by then.
+class WaitingWrite {
   constructor (key, shape, serial, dataJson, expiresMs, fields, remembered) {
     this.key = key
     this.shape = shape
@@ -134,22 +136,29 @@ class RecentSessions {
     parts[3] = DATA_AS_STRINGIFIED | (touchChangesNothing ? TOUCH_CHANGES_NOTHING : 0)
     this.sessions.delete(key)
     const remembered = this.remember(key, dataJson, parts)
-    const save = new WaitingSave(key, shape, serial, dataJson, expiresMs, fields, remembered)
-    remembered.waiting = save
-    this.waiting.push(save)
-    if (this.waiting.length === 1) setImmediate(handOverWaiting, this)
-    else if (this.waiting.length >= WAITING_SAVES) this.handOver()
+    this.wait(new WaitingWrite(key, shape, serial, dataJson, expiresMs, fields, remembered))
     return true
   }
 
-  // Only the expiry changes; a new expiry the storage worked out itself (from `ttl`) is not known here.
-  touchFields (key, shape, serial, expiresMs) {
+  // Only the expiry changes: 1 when touched, 0 when the caller must touch with the cookie's JSON,
+  // -1 when there is no live session (as the storage's touchFields answers). A touch of a live
+  // remembered session to a date its shape can write waits for the end of this turn, as saves do.
+  touchFields (key, shape, serial, expiresMs, fields) {
     const remembered = this.sessions.get(key)
+    if (fields !== undefined && remembered !== undefined && remembered.expiresAt > Date.now() &&
+      remembered.shape === shape && remembered.serial === serial &&
+      typeof fields.expires === 'string' && suitsShape(fields, expiresMs)) {
+      remembered.expiresAt = Math.trunc(expiresMs)
+      this.wait(new WaitingWrite(key, shape, serial, undefined, expiresMs, fields, remembered))
+      return 1
+    }
     if (remembered !== undefined && remembered.waiting !== null) this.handOver()
     const touched = this.storage.touchFields(key, shape, serial, expiresMs)
-    if (touched && remembered !== undefined) {
-      if (Number.isFinite(expiresMs)) remembered.expiresAt = Math.trunc(expiresMs)
-      else this.sessions.delete(key)
+    if (remembered !== undefined && this.sessions.get(key) === remembered) {
+      // a new expiry the storage worked out itself (from `ttl`) is not known here, and a session
+      // the storage no longer has is forgotten
+      if (touched > 0 && Number.isFinite(expiresMs)) remembered.expiresAt = Math.trunc(expiresMs)
+      else if (touched !== 0) this.sessions.delete(key)
     }
     return touched
   }
@@ -210,6 +219,13 @@ class RecentSessions {
     return this.storage.sweep()
   }
 
+  wait (write) {
+    write.remembered.waiting = write
+    this.waiting.push(write)
+    if (this.waiting.length === 1) setImmediate(handOverWaiting, this)
+    else if (this.waiting.length >= WAITING_WRITES) this.handOver()
+  }
+
   remember (key, dataJson, parts) {
     if (this.sessions.size >= REMEMBERED_SESSIONS) this.sessions.delete(this.sessions.keys().next().value)
     const remembered = new Remembered(dataJson, parts[0], parts[1], parts[2], parts[3])
@@ -217,33 +233,35 @@ class RecentSessions {
     return remembered
   }
 
-  // Hands every waiting save to the storage, in the order they were made. A save whose shape is gone
-  // by now (its last other session destroyed meanwhile) is stored with its cookie's JSON instead.
+  // Hands every waiting write to the storage, in the order they were made. A write the storage no
+  // longer takes by shape (the shape went with its last other session meanwhile) is made with the
+  // cookie's JSON instead.
   handOver () {
     const waiting = this.waiting
     if (waiting.length === 0) return
     this.waiting = []
     let failure = null
-    for (const save of waiting) {
-      const remembered = save.remembered
-      if (remembered.waiting === save) remembered.waiting = null
+    for (const write of waiting) {
+      const remembered = write.remembered
+      if (remembered.waiting === write) remembered.waiting = null
+      let stored
       try {
-        if (!this.storage.setFields(save.key, save.shape, save.serial, save.dataJson, save.expiresMs, storedParts)) {
-          this.storage.set(save.key, cookieJsonOf(save.fields, save.expiresMs), save.dataJson, save.expiresMs, storedParts)
-        }
+        stored = write.dataJson !== undefined ? this.storeSave(write) : this.storeTouch(write)
       } catch (err) {
         failure = failure || err
-        storedParts[0] = -1
+        stored = false
       }
-      // what loads were told since the save stays true, or is put right
-      if (this.sessions.get(save.key) === remembered) {
-        if (storedParts[0] < 0) {
-          this.sessions.delete(save.key)
-        } else {
+      // what loads were told since the write stays true, or is put right
+      if (this.sessions.get(write.key) === remembered) {
+        if (!stored) {
+          this.sessions.delete(write.key)
+        } else if (write.dataJson !== undefined) {
           remembered.shape = storedParts[0]
           remembered.serial = storedParts[1]
           remembered.expiresAt = storedParts[2]
           remembered.flags = storedParts[3]
+        } else {
+          remembered.expiresAt = Math.trunc(write.expiresMs)
         }
       }
     }
@@ -255,6 +273,24 @@ class RecentSessions {
         code: 'EXPRESS_SESSION_RS_SAVE_LOST'
       })
     }
+  }
+
+  // A waiting save made; true when the storage reported the parts it stored (in storedParts).
+  storeSave (save) {
+    if (!this.storage.setFields(save.key, save.shape, save.serial, save.dataJson, save.expiresMs, storedParts)) {
+      this.storage.set(save.key, cookieJsonOf(save.fields, save.expiresMs), save.dataJson, save.expiresMs, storedParts)
+    }
+    return storedParts[0] >= 0
+  }
+
+  // A waiting touch made; true when the session is still there with the shape it was remembered
+  // with. One that expired meanwhile stays gone; one the storage no longer touches by shape is
+  // touched with its cookie's JSON, which may keep the cookie under another shape's number. Either
+  // way it is forgotten here.
+  storeTouch (touch) {
+    const touched = this.storage.touchFields(touch.key, touch.shape, touch.serial, touch.expiresMs)
+    if (touched === 0) this.storage.touch(touch.key, cookieJsonOf(touch.fields, touch.expiresMs), touch.expiresMs)
+    return touched > 0
   }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The DiskStore's wrappers are in `binding/disk_store.rs`.
 
-use crate::memory_store::{Loaded, MemoryStore, Options, Stats, Stored};
+use crate::memory_store::{FieldsTouch, Loaded, MemoryStore, Options, Stats, Stored};
 use crate::set_cookie::{self, CookieAttributes};
 use crate::{cookie_header, engine_heap, session_id, signature};
 use napi::bindgen_prelude::{Buffer, External, Float64ArraySlice};
@@ -288,7 +288,8 @@ pub fn memory_store_cookie_fields_json(
 }
 
 /// Touches a session whose cookie is still the shape `load` reported, giving it the expiry
-/// `expiresMs`; false, changing nothing, when a touch with the cookie's JSON is needed instead.
+/// `expiresMs`: 1 when touched; 0, changing nothing, when a touch with the cookie's JSON is needed
+/// instead; -1, changing nothing, when there is no live session to touch.
 #[napi(catch_unwind)]
 pub fn memory_store_touch_fields(
   store: &StoreHandle,
@@ -296,9 +297,13 @@ pub fn memory_store_touch_fields(
   shape: u32,
   serial: f64,
   expires_ms: Option<f64>,
-) -> bool {
+) -> i32 {
   let expires_at = expires_ms.and_then(milliseconds);
-  store.touch_fields(&id, shape, serial as u64, expires_at, now())
+  match store.touch_fields(&id, shape, serial as u64, expires_at, now()) {
+    FieldsTouch::Touched => 1,
+    FieldsTouch::Declined => 0,
+    FieldsTouch::NoLiveSession => -1,
+  }
 }
 
 /// Stores a session, and writes into `cookie` how it keeps the cookie, as `load` would.

@@ -37,6 +37,17 @@ pub struct Options {
   pub ttl_ms: Option<i64>,
 }
 
+/// What [`MemoryStore::touch_fields`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldsTouch {
+  /// The session's expiry is now the one given.
+  Touched,
+  /// Nothing changed: the session's cookie is not that shape, or the expiry does not suit it.
+  Declined,
+  /// Nothing changed: there is no live session under that ID, as after a touch with the JSON.
+  NoLiveSession,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
   pub sessions: u64,
@@ -198,9 +209,9 @@ impl MemoryStore {
   /// Touches a live session whose cookie is still shape `shape` with `serial`: only its expiry
   /// changes (the cookie's `expires`, when it has one, is that expiry), and it counts as used.
   /// Gives the same result as [`MemoryStore::touch`] with that shape's cookie JSON written for
-  /// `expires_at`. False, changing nothing, when that does not hold: the session's cookie is
+  /// `expires_at`. Declined, changing nothing, when that does not hold: the session's cookie is
   /// another, or `expires_at` does not suit the shape's `expires` (the caller then touches with
-  /// the cookie's JSON). True also when there is no live session, which a touch leaves alone.
+  /// the cookie's JSON). A missing or expired session is left alone, as a touch leaves it.
   pub fn touch_fields(
     &self,
     id: &str,
@@ -208,24 +219,24 @@ impl MemoryStore {
     serial: u64,
     expires_at: Option<i64>,
     now: i64,
-  ) -> bool {
+  ) -> FieldsTouch {
     let expiry = self.expiry(expires_at, now);
     let mut inner = self.lock();
     let Some(index) = inner.live(id, now) else {
-      return true;
+      return FieldsTouch::NoLiveSession;
     };
     if inner.slots[index as usize].cookie_ref() != CookieRef::Shape(shape) {
-      return false;
+      return FieldsTouch::Declined;
     }
     let Some(fields) = inner.shapes.get_checked(shape, serial) else {
-      return false;
+      return FieldsTouch::Declined;
     };
     if !suits_expiry(fields.expires, expires_at) {
-      return false;
+      return FieldsTouch::Declined;
     }
     inner.slots[index as usize].expires_at = expiry;
     inner.mark_used(index);
-    true
+    FieldsTouch::Touched
   }
 
   /// Stores a session: its cookie JSON, its data JSON (an object without the cookie) and when it

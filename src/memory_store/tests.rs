@@ -510,7 +510,10 @@ fn touching_by_fields_matches_touching_with_the_cookie() {
     .write_json(later, &mut cookie);
   assert!(by_json.touch("a", Some(&cookie), Some(later), 1));
   let (_, shape, serial, ..) = fields_of(by_fields.load("a", 0));
-  assert!(by_fields.touch_fields("a", shape, serial, Some(later), 1));
+  assert_eq!(
+    by_fields.touch_fields("a", shape, serial, Some(later), 1),
+    FieldsTouch::Touched
+  );
   assert_eq!(by_fields.get("a", 2), by_json.get("a", 2));
   assert_eq!(by_fields.stats().bytes, by_json.stats().bytes);
 }
@@ -523,24 +526,48 @@ fn touching_by_fields_declines_what_it_cannot_do_alike() {
   let (_, iso_shape, iso_serial, ..) = fields_of(s.load("a", 0));
   let (_, null_shape, null_serial, ..) = fields_of(s.load("b", 0));
   // an expiry the shape's `expires` cannot carry
-  assert!(!s.touch_fields("a", iso_shape, iso_serial, None, 0));
-  assert!(!s.touch_fields("a", iso_shape, iso_serial, Some(iso_time::LAST + 1), 0));
-  assert!(!s.touch_fields("b", null_shape, null_serial, Some(ISO_EXPIRY), 0));
+  assert_eq!(
+    s.touch_fields("a", iso_shape, iso_serial, None, 0),
+    FieldsTouch::Declined
+  );
+  assert_eq!(
+    s.touch_fields("a", iso_shape, iso_serial, Some(iso_time::LAST + 1), 0),
+    FieldsTouch::Declined
+  );
+  assert_eq!(
+    s.touch_fields("b", null_shape, null_serial, Some(ISO_EXPIRY), 0),
+    FieldsTouch::Declined
+  );
   // another session's shape, or a shape that has gone and whose number was reused
-  assert!(!s.touch_fields("a", null_shape, null_serial, None, 0));
+  assert_eq!(
+    s.touch_fields("a", null_shape, null_serial, None, 0),
+    FieldsTouch::Declined
+  );
   s.destroy("b");
   s.set("c", Some(r#"{"path":"/c"}"#), "{}", None, 0);
   let (_, reused, ..) = fields_of(s.load("c", 0));
   assert_eq!(reused, null_shape);
-  assert!(!s.touch_fields("c", null_shape, null_serial, None, 0));
+  assert_eq!(
+    s.touch_fields("c", null_shape, null_serial, None, 0),
+    FieldsTouch::Declined
+  );
   assert!(s.cookie_fields_json(null_shape, null_serial).is_none());
   // nothing changed by the declines; a missing session is left alone
   assert_eq!(
     s.load("a", 0).map(|l| fields_of(Some(l)).3),
     Some(ISO_EXPIRY)
   );
-  assert!(s.touch_fields("gone", iso_shape, iso_serial, Some(ISO_EXPIRY), 0));
+  assert_eq!(
+    s.touch_fields("gone", iso_shape, iso_serial, Some(ISO_EXPIRY), 0),
+    FieldsTouch::NoLiveSession
+  );
   assert_eq!(s.len(0), 2);
+  // nor is an expired one brought back
+  assert_eq!(
+    s.touch_fields("a", iso_shape, iso_serial, Some(ISO_EXPIRY + 1), ISO_EXPIRY),
+    FieldsTouch::NoLiveSession
+  );
+  assert_eq!(s.len(ISO_EXPIRY), 1);
 }
 
 #[test]
