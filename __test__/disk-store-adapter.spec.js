@@ -175,6 +175,34 @@ describe('DiskStore: the middleware adapter', function () {
     assert.strictEqual(await seen, 3)
   })
 
+  it('hands a write the storage refused at the commit to its own request only', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-refused'), checkPeriod: false })
+    const storage = storageOf(store)
+    const queueSet = storage.queueSet
+    let refusedId
+    storage.queueSet = function refusing (id, ...args) {
+      if (id === refusedId) throw new Error('[ERR_DISK_STORE_IO] DiskStore: cannot write (test)')
+      return queueSet.call(this, id, ...args)
+    }
+    const errors = []
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = 1
+        if (req.url === '/refused') refusedId = req.sessionID
+        res.end('saved')
+      },
+      onError (err) {
+        errors.push(err.code)
+      }
+    })
+    const [kept] = await Promise.all([request(app).get('/kept').expect(200), request(app).get('/refused').expect(200)])
+    await sleep(20)
+    // one error, for the one request whose write was refused; the other's save was committed
+    assert.deepStrictEqual(errors, ['ERR_DISK_STORE_IO'])
+    assert.deepStrictEqual(Object.keys(await call(store, 'all')), [sessionIdOf(kept)])
+  })
+
   it('hands a failed commit to every request whose write it held, through next(err)', async function () {
     const store = new session.DiskStore({ path: tempDir('queued-failure'), checkPeriod: false })
     const storage = storageOf(store)
