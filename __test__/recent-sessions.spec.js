@@ -267,6 +267,21 @@ describe('MemoryStore: recently used sessions remembered', function () {
       assert.ok(Date.parse(heldByAddon(store, id).cookie.expires) > Date.parse(savedExpires))
     })
 
+    it('hands a waiting save over before forgetting its session for newer ones', function () {
+      const recent = new MemoryStore()[kNativeStore]
+      const storage = recent.storage
+      const parts = new Float64Array(4)
+      const cookieJson = JSON.stringify({ originalMaxAge: null, expires: null, httpOnly: true, path: '/' })
+      for (let i = 0; i < 1024; i++) storage.set('other-' + i, cookieJson, '{}', undefined, parts)
+      recent.set('saved', cookieJson, '{"v":1}', undefined, parts)
+      const fields = JSON.parse(storage.cookieFieldsJson(parts[0], parts[1]))
+      assert.strictEqual(recent.setFields('saved', parts[0], parts[1], '{"v":2}', undefined, new Float64Array(4), fields), true)
+      // in the same turn, 1,024 other sessions read push it out of the remembered ones
+      for (let i = 0; i < 1024; i++) recent.load('other-' + i, parts)
+      assert.strictEqual(recent.sessions.has('saved'), false)
+      assert.strictEqual(recent.load('saved', parts), '{"v":2}')
+    })
+
     it('never brings back a session that expired before its touch, or before the touch was handed over', async function () {
       const recent = new MemoryStore()[kNativeStore]
       const storage = recent.storage

@@ -28,8 +28,7 @@
 
 // Sessions remembered at most; beyond, the first remembered is forgotten.
 const REMEMBERED_SESSIONS = 1024
-// Writes waiting at most: more are handed over at once. Fewer than REMEMBERED_SESSIONS, so a
-// session whose write waits is never the one forgotten.
+// Writes waiting at most: more are handed over at once.
 const WAITING_WRITES = 128
 
 // The parts' flags, as the storage reports them (see MemoryStoreAdapter#loadSession).
@@ -227,7 +226,12 @@ class RecentSessions {
   }
 
   remember (key, dataJson, parts) {
-    if (this.sessions.size >= REMEMBERED_SESSIONS) this.sessions.delete(this.sessions.keys().next().value)
+    if (this.sessions.size >= REMEMBERED_SESSIONS) {
+      // a session is never forgotten while its write waits: the storage gets the waiting writes first
+      const oldest = this.sessions.keys().next().value
+      if (this.sessions.get(oldest).waiting !== null) this.handOver()
+      this.sessions.delete(oldest)
+    }
     const remembered = new Remembered(dataJson, parts[0], parts[1], parts[2], parts[3])
     this.sessions.set(key, remembered)
     return remembered
