@@ -28,9 +28,9 @@
 // this package's overhead by express-session's. Raw samples go to bench/results/.
 
 const autocannon = require('autocannon')
-const { execFileSync, fork, spawn } = require('child_process')
+const { execFileSync, spawn } = require('child_process')
+const { cpuOf, sessionCookie, start } = require('./servers')
 const fs = require('fs')
-const http = require('http')
 const net = require('net')
 const os = require('os')
 const path = require('path')
@@ -90,46 +90,8 @@ function configurations (haveRedis) {
   return list
 }
 
-function start (config) {
-  const env = { ...process.env }
-  delete env.EXPRESS_SESSION_RS_FALLBACK
-  if (config.variant === 'fallback') env.EXPRESS_SESSION_RS_FALLBACK = '1'
-  const serverConfig = {
-    impl: config.variant === 'bare' || config.variant.startsWith('upstream') ? config.variant.replace('-filled', '') : 'ours',
-    framework: config.framework,
-    store: config.store,
-    merge: config.variant === 'merge',
-    fill: config.variant.endsWith('-filled') ? fill : 0,
-    durability: config.variant === 'fsync' ? 'fsync' : 'process'
-  }
-  const child = fork(path.join(__dirname, 'server.js'), [JSON.stringify(serverConfig)], {
-    env, execPath: serverNode, stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', ({ port }) => resolve({ child, port }))
-    child.once('exit', (code) => reject(new Error(`server ${JSON.stringify(serverConfig)} exited with ${code}`)))
-  })
-}
-
-function cpuOf (child) {
-  return new Promise((resolve) => {
-    child.once('message', ({ cpu }) => resolve(cpu.user + cpu.system))
-    child.send('cpu')
-  })
-}
-
-function sessionCookie (port) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/setup' }, (res) => {
-      res.resume()
-      const setCookie = res.headers['set-cookie']
-      resolve(setCookie ? setCookie[0].split(';')[0] : undefined)
-    }).on('error', reject)
-  })
-}
-
 async function measure (config, route, load) {
-  const { child, port } = await start(config)
+  const { child, port } = await start(config, { node: serverNode, fill })
   try {
     const cookie = await sessionCookie(port)
     const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
