@@ -40,4 +40,13 @@ function storeCall (store, method, ...args) {
   })
 }
 
-module.exports = { MapStore, storeCall }
+// What a store's reads of session `id`, all issued at once now (its `stats()` where it has one,
+// `get`, `length`, `all`), answer: { sessions, get, length, all }, with the session's `n` for `get`
+// and each stored session's `n`, in order, for `all`. For a read made in the same turn as a save.
+function readsNow (store, id) {
+  const sessions = typeof store.stats === 'function' ? store.stats().sessions : undefined
+  return Promise.all([storeCall(store, 'get', id), storeCall(store, 'length'), storeCall(store, 'all')])
+    .then(([sess, length, all]) => ({ sessions, get: sess && sess.n, length, all: Object.values(all).map((sess) => sess.n).sort((a, b) => a - b) }))
+}
+
+module.exports = { MapStore, readsNow, storeCall }
