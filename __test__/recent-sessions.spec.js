@@ -212,7 +212,7 @@ describe('MemoryStore: recently used sessions remembered', function () {
         // each session's JSON when it was first saved
         const savedJson = new Map()
         const app = createApp({
-          options: { store, cookie: { maxAge: 80 } },
+          options: { store, cookie: { maxAge: 300 } },
           handler (req, res) {
             req.session.n = 1
             res.end(req.sessionID)
@@ -223,7 +223,7 @@ describe('MemoryStore: recently used sessions remembered', function () {
           }
         })
         first.id = sessionIdOf(await request(app).get('/').expect(200))
-        await sleep(120)
+        await sleep(350)
         set.calls = 0
         const res = await request(app).get('/').expect(200)
         const id = sessionIdOf(res)
@@ -298,12 +298,10 @@ describe('MemoryStore: recently used sessions remembered', function () {
       assert.strictEqual(recent.sessions.has('early'), false)
       assert.strictEqual(recent.load('early', parts), null)
       // expired while its touch waited: the storage leaves it gone, and it is forgotten
-      remembered('late', 20)
-      recent.load('late', parts)
-      await sleep(10)
-      assert.strictEqual(recent.touchFields('late', parts[0], parts[1], Date.now() + 60000, fields), 1)
-      const until = Date.now() + 30
-      while (Date.now() < until) ; // the turn goes on past the session's first expiry
+      const lateFields = remembered('late', 100)
+      const lateExpiry = parts[2]
+      assert.strictEqual(recent.touchFields('late', parts[0], parts[1], Date.now() + 60000, lateFields), 1)
+      while (Date.now() <= lateExpiry + 5) ; // the turn goes on past the session's first expiry
       recent.handOver()
       assert.strictEqual(recent.sessions.has('late'), false)
       assert.strictEqual(recent.load('late', parts), null)
