@@ -105,9 +105,10 @@ class WrittenAttributes {
   }
 }
 
-// The second an expiry is written as (NaN, never equal to itself, for an invalid one).
+// The second an expiry is written as: undefined for none (null or undefined, as the addon reads
+// them), NaN (never equal to itself) for an invalid one.
 function secondOf (expiresMs) {
-  return expiresMs === undefined ? undefined : Math.floor(expiresMs / 1000)
+  return expiresMs === undefined || expiresMs === null ? undefined : Math.floor(expiresMs / 1000)
 }
 
 class SessionCodec {

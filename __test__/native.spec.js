@@ -119,8 +119,8 @@ for (const [label, load] of cores) {
       for (let i = 0; i < 3000 + oneChanged.length; i++) {
         const id = random() < 0.9 || i >= 3000 ? codec.newSessionId() : core.generateSessionId()
         ids.add(id)
-        const expires = i >= 3000 ? undefined : pick([undefined, undefined, 1795000000000, 1795000000999, 1795000001000, -1, NaN])
-        const options = { ...(i >= 3000 ? oneChanged[i - 3000] : pick(attributeSets)), expires: expires === undefined ? undefined : new Date(expires) }
+        const expires = i >= 3000 ? undefined : pick([undefined, null, 0, 999, 1795000000000, 1795000000999, 1795000001000, -1, NaN])
+        const options = { ...(i >= 3000 ? oneChanged[i - 3000] : pick(attributeSets)), expires: expires == null ? undefined : new Date(expires) }
         let expected
         try { expected = cookie.serialize('sid', 's:' + signature.sign(id, secrets[0]), options) } catch (err) { expected = err.message }
         let actual
