@@ -14,10 +14,9 @@
 // Setups (BENCH_PAIR, two of them): bare, upstream (express-session), ours, fallback (this package
 // on its JavaScript fallback core), merge (ours with merge: true); Express 4 with the MemoryStore.
 
-const autocannon = require('autocannon')
 const { execFileSync } = require('child_process')
 const os = require('os')
-const { cpuOf, sessionCookie, start } = require('./servers')
+const { labels, measuredRun, sessionCookie, start } = require('./servers')
 
 const serverNode = process.env.BENCH_NODE || process.execPath
 const pairs = Number(process.env.BENCH_PAIRS) || 20
@@ -26,26 +25,12 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP) || 3
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
 const routes = process.env.BENCH_ROUTES ? process.env.BENCH_ROUTES.split(',') : ['/new', '/read', '/write']
 const [first, second] = (process.env.BENCH_PAIR || 'fallback,ours').split(',')
-const labels = {
-  bare: 'bare',
-  upstream: 'express-session',
-  ours: 'express-session-rs',
-  fallback: 'express-session-rs, JS fallback',
-  merge: 'express-session-rs, merge: true'
-}
+// the setups this compares: Express 4 over the MemoryStore
+const setups = ['bare', 'upstream', 'ours', 'fallback', 'merge']
 
-// CPU microseconds per request of one closed-loop run of `seconds`.
+// CPU microseconds per request of one closed-loop run of `duration` seconds.
 async function cpuPerRequest (server, route, duration) {
-  const before = await cpuOf(server.child)
-  const result = await autocannon({
-    url: `http://127.0.0.1:${server.port}${route}`,
-    connections,
-    duration,
-    headers: route !== '/new' && server.cookie ? { cookie: server.cookie } : {}
-  })
-  const after = await cpuOf(server.child)
-  if (result.non2xx || result.errors) throw new Error(`${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return (after - before) / result.requests.total
+  return (await measuredRun(server, route, server.cookie, { connections, duration })).cpu
 }
 
 const sorted = (values) => [...values].sort((a, b) => a - b)
@@ -87,7 +72,7 @@ async function comparePair (route) {
 
 async function main () {
   for (const variant of [first, second]) {
-    if (!labels[variant]) throw new Error(`BENCH_PAIR: unknown setup ${variant} (one of ${Object.keys(labels).join(', ')})`)
+    if (!setups.includes(variant)) throw new Error(`BENCH_PAIR: unknown setup ${variant} (one of ${setups.join(', ')})`)
   }
   const rows = []
   for (const route of routes) rows.push(await comparePair(route))

@@ -29,7 +29,7 @@
 
 const autocannon = require('autocannon')
 const { execFileSync, spawn } = require('child_process')
-const { cpuOf, sessionCookie, start } = require('./servers')
+const { labels, measuredRun, sessionCookie, start } = require('./servers')
 const fs = require('fs')
 const net = require('net')
 const os = require('os')
@@ -52,16 +52,6 @@ const routes = ['/new', '/read', '/write']
 const loads = process.env.BENCH_LOAD ? process.env.BENCH_LOAD.split(',') : ['rate', 'closed']
 const fill = process.env.BENCH_FILL === undefined ? 1000000 : Number(process.env.BENCH_FILL)
 
-const labels = {
-  bare: 'bare',
-  upstream: 'express-session',
-  ours: 'express-session-rs',
-  fallback: 'express-session-rs, JS fallback',
-  merge: 'express-session-rs, merge: true',
-  'upstream-filled': 'express-session',
-  'ours-filled': 'express-session-rs',
-  fsync: "express-session-rs, durability: 'fsync'"
-}
 const loadLabels = { rate: `${rate}/s`, closed: 'closed loop' }
 
 // The variants measured beside bare Express, per store where they differ from the usual three.
@@ -94,13 +84,10 @@ async function measure (config, route, load) {
   const { child, port } = await start(config, { node: serverNode, fill })
   try {
     const cookie = await sessionCookie(port)
-    const options = { url: `http://127.0.0.1:${port}${route}`, connections, headers: route !== '/new' && cookie ? { cookie } : {} }
-    await autocannon({ ...options, duration: warmupSeconds })
-    const before = await cpuOf(child)
-    const result = await autocannon({ ...options, duration: seconds, ...(load === 'rate' ? { overallRate: rate } : {}) })
-    const after = await cpuOf(child)
-    if (result.non2xx || result.errors) throw new Error(`${JSON.stringify(config)} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu: (after - before) / result.requests.total }
+    await autocannon({ url: `http://127.0.0.1:${port}${route}`, connections, duration: warmupSeconds, headers: route !== '/new' && cookie ? { cookie } : {} })
+    const { result, cpu } = await measuredRun({ child, port }, route, cookie,
+      { connections, duration: seconds, ...(load === 'rate' ? { overallRate: rate } : {}) })
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu }
   } finally {
     child.removeAllListeners('exit')
     child.kill()

@@ -1,11 +1,24 @@
 'use strict'
 
-// Starting the bench servers (bench/server.js, one process each) and reading their CPU time, for
-// bench/run.js and bench/pair.js.
+// Starting the bench servers (bench/server.js, one process each) and measuring the CPU time they
+// spend on a load, for bench/run.js and bench/pair.js.
 
+const autocannon = require('autocannon')
 const { fork } = require('child_process')
 const http = require('http')
 const path = require('path')
+
+// How each variant of a server is named in the tables.
+const labels = {
+  bare: 'bare',
+  upstream: 'express-session',
+  ours: 'express-session-rs',
+  fallback: 'express-session-rs, JS fallback',
+  merge: 'express-session-rs, merge: true',
+  'upstream-filled': 'express-session',
+  'ours-filled': 'express-session-rs',
+  fsync: "express-session-rs, durability: 'fsync'"
+}
 
 // A server for `config` ({ framework, store, variant }) on Node `node`; `fill` other sessions are
 // set in a filled variant's store first. Resolves with the child process and its port.
@@ -49,4 +62,19 @@ function sessionCookie (port) {
   })
 }
 
-module.exports = { cpuOf, sessionCookie, start }
+// One autocannon run against a server (`server`: { child, port }), with `options` added to the
+// URL: the run's result, and the server's CPU microseconds per request during it. A response other
+// than 2xx, or a failed request, is an error: the figure would not be the route's cost.
+async function measuredRun (server, route, cookie, options) {
+  const before = await cpuOf(server.child)
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}${route}`,
+    headers: route !== '/new' && cookie ? { cookie } : {},
+    ...options
+  })
+  const after = await cpuOf(server.child)
+  if (result.non2xx || result.errors) throw new Error(`${route}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return { result, cpu: (after - before) / result.requests.total }
+}
+
+module.exports = { labels, measuredRun, sessionCookie, start }
