@@ -285,19 +285,18 @@ function commitQueued (store, answerLater) {
       answers[at] = failure !== null ? failure : typeof results[j] === 'string' ? storeError(new Error(results[j])) : null
     })
   }
-  const callbacks = writes.map((write) => write.callback)
-  if (answerLater) setImmediate(answerCommitted, callbacks, answers, 0)
-  else answerCommitted(callbacks, answers, 0)
+  if (answerLater) setImmediate(answerCommitted, writes, answers, 0)
+  else answerCommitted(writes, answers, 0)
 }
 
 // Answers each queued write's callback in order. One that throws does not keep the others from
 // their answers: they are answered on a later turn, and the error goes on its way.
-function answerCommitted (callbacks, answers, from) {
-  for (let i = from; i < callbacks.length; i++) {
+function answerCommitted (writes, answers, from) {
+  for (let i = from; i < writes.length; i++) {
     try {
-      callbacks[i](answers[i])
+      writes[i].callback(answers[i])
     } catch (thrown) {
-      if (i + 1 < callbacks.length) setImmediate(answerCommitted, callbacks, answers, i + 1)
+      if (i + 1 < writes.length) setImmediate(answerCommitted, writes, answers, i + 1)
       throw thrown
     }
   }
