@@ -141,7 +141,8 @@ pub fn session_codec_set_cookie_header(
 /// their cookies carry, so that writing such a cookie needs no call of its own (see `addon.js`).
 #[napi(catch_unwind)]
 pub fn session_codec_signed_ids(codec: &CodecHandle, count: u32) -> Result<String> {
-  let mut out = String::with_capacity(count as usize * (session_id::ID_LENGTH + SIGNATURE_LENGTH));
+  let mut out =
+    String::with_capacity(count as usize * (session_id::ID_LENGTH + signature::SIGNATURE_LENGTH));
   for _ in 0..count {
     let id = generate_session_id()?;
     out.push_str(&id);
@@ -149,9 +150,6 @@ pub fn session_codec_signed_ids(codec: &CodecHandle, count: u32) -> Result<Strin
   }
   Ok(out)
 }
-
-/// Characters of an HMAC-SHA256 signature in unpadded base64.
-const SIGNATURE_LENGTH: usize = 43;
 
 /// Measurement hook for bench/micro.js, compiled only with the `bench-probes` feature:
 /// `id.signature` under the first secret.

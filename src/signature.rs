@@ -8,7 +8,10 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The signature alone, for `value` under `secret`: 43 characters of base64.
+/// Characters of a signature: 32 bytes of HMAC-SHA256 in unpadded base64.
+pub const SIGNATURE_LENGTH: usize = 43;
+
+/// The signature alone, for `value` under `secret` (`SIGNATURE_LENGTH` characters).
 pub fn signature(value: &str, secret: &[u8]) -> String {
   // HMAC accepts keys of any length, so this cannot fail
   let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
@@ -18,7 +21,7 @@ pub fn signature(value: &str, secret: &[u8]) -> String {
 
 /// `value` followed by `.` and its signature under `secret`.
 pub fn sign(value: &str, secret: &[u8]) -> String {
-  let mut signed = String::with_capacity(value.len() + 44);
+  let mut signed = String::with_capacity(value.len() + 1 + SIGNATURE_LENGTH);
   signed.push_str(value);
   signed.push('.');
   signed.push_str(&signature(value, secret));
@@ -72,7 +75,7 @@ mod tests {
   fn a_signature_alone_is_what_follows_the_dot_and_has_a_fixed_length() {
     for value in ["apple", "", "AbCdEfGhIjKlMnOpQrStUvWxYz012345"] {
       let alone = signature(value, b"keyboard cat");
-      assert_eq!(alone.len(), 43);
+      assert_eq!(alone.len(), SIGNATURE_LENGTH);
       assert_eq!(sign(value, b"keyboard cat"), format!("{value}.{alone}"));
     }
   }
