@@ -7,7 +7,7 @@
 const assert = require('assert')
 const http = require('http')
 const request = require('supertest')
-const { createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingThen, createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { requireDiskStore, tempDir } = require('./support/disk-processes')
 
@@ -144,30 +144,15 @@ describe('DiskStore: the middleware adapter', function () {
 
   it('lets a read made after a queued save, in the same turn, see that save', async function () {
     const store = new session.DiskStore({ path: tempDir('queued-reads'), checkPeriod: false })
-    let seen
-    const app = createApp({
-      options: { store },
-      handler (req, res) {
-        req.session.n = Number(req.query.n)
-        res.end('saved')
-        // the save was queued by res.end; these reads come after it in the same turn
-        seen = readsNow(store, req.sessionID)
-      }
-    })
-    await request(app).get('/?n=1').expect(200)
-    assert.deepStrictEqual(await seen, { sessions: 1, get: 1, length: 1, all: [1] })
+    // the save was queued by res.end; these reads come after it in the same turn
+    const reads = appSavingThen(store, (req) => readsNow(store, req.sessionID))
+    await request(reads.app).get('/?n=1').expect(200)
+    assert.deepStrictEqual(await reads.last(), { sessions: 1, get: 1, length: 1, all: [1] })
 
     // Session#reload reads through the store's get too
-    const reloading = createApp({
-      options: { store },
-      handler (req, res) {
-        req.session.n = 3
-        res.end('saved')
-        seen = new Promise((resolve) => req.session.reload((err) => resolve(err || req.session.n)))
-      }
-    })
-    await request(reloading).get('/').expect(200)
-    assert.strictEqual(await seen, 3)
+    const reloading = appSavingThen(store, (req) => new Promise((resolve) => req.session.reload((err) => resolve(err || req.session.n))))
+    await request(reloading.app).get('/?n=3').expect(200)
+    assert.strictEqual(await reloading.last(), 3)
   })
 
   it('hands a write the storage refused at the commit to its own request only', async function () {

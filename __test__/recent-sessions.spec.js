@@ -7,7 +7,7 @@
 
 const assert = require('assert')
 const request = require('supertest')
-const { createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingThen, createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { kAdapter, kNativeStore } = require('../session/internal')
 const RecentSessions = require('../session/recent-sessions')
@@ -185,21 +185,15 @@ describe('MemoryStore: recently used sessions remembered', function () {
 
     it('lets every read made while a save waits see it', async function () {
       const store = new MemoryStore()
-      let seen
-      const app = createApp({
-        options: { store },
-        handler (req, res) {
-          req.session.n = Number(req.query.n)
-          res.end('saved')
-          // the save waits; these reads come after it in the same turn
-          const view = JSON.parse(store.sessions[req.sessionID] || 'null')?.n
-          seen = readsNow(store, req.sessionID).then((reads) => ({ ...reads, view }))
-        }
+      // the save waits; these reads come after it in the same turn
+      const { app, last } = appSavingThen(store, (req) => {
+        const view = JSON.parse(store.sessions[req.sessionID] || 'null')?.n
+        return readsNow(store, req.sessionID).then((reads) => ({ ...reads, view }))
       })
       await request(app).get('/?n=1').expect(200)
-      await seen
+      await last()
       await request(app).get('/?n=2').expect(200)
-      assert.deepStrictEqual(await seen, { sessions: 2, view: 2, get: 2, length: 2, all: [1, 2] })
+      assert.deepStrictEqual(await last(), { sessions: 2, view: 2, get: 2, length: 2, all: [1, 2] })
     })
 
     it('stores a save whose cookie shape went with an expired session before its turn ended', async function () {

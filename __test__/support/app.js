@@ -67,4 +67,20 @@ function storedSession (store, sid) {
   return storeCall(store, 'get', sid)
 }
 
-module.exports = { createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream }
+// An app over `store` whose requests set the session's `n` from the query and end the response,
+// which saves the session, then call `afterSave(req)` in the same turn; `last()` is what the last
+// such call returned.
+function appSavingThen (store, afterSave) {
+  let last
+  const app = createApp({
+    options: { store },
+    handler (req, res) {
+      req.session.n = Number(req.query.n)
+      res.end('saved')
+      last = afterSave(req)
+    }
+  })
+  return { app, last: () => last }
+}
+
+module.exports = { appSavingThen, createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream }

@@ -1,6 +1,7 @@
 'use strict'
 
-// Store doubles shared by the specs, and a promise form of any store's callback methods.
+// Store doubles shared by the specs, a promise form of any store's callback methods, and reads
+// made right after a save.
 
 const ours = require('../..')
 
