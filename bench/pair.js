@@ -12,7 +12,8 @@
 //   BENCH_NODE=$(bash scripts/node-lines.sh --path 24) npm run bench:pair
 //
 // Setups (BENCH_PAIR, two of them): bare, upstream (express-session), ours, fallback (this package
-// on its JavaScript fallback core), merge (ours with merge: true); Express 4 with the MemoryStore.
+// on its JavaScript fallback core), merge (ours with merge: true), each with the MemoryStore; disk
+// (ours with a DiskStore, durability 'process'). Express 4 throughout.
 
 const { execFileSync } = require('child_process')
 const os = require('os')
@@ -25,8 +26,16 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP) || 3
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
 const routes = process.env.BENCH_ROUTES ? process.env.BENCH_ROUTES.split(',') : ['/new', '/read', '/write']
 const [first, second] = (process.env.BENCH_PAIR || 'fallback,ours').split(',')
-// the setups this compares: Express 4 over the MemoryStore
-const setups = ['bare', 'upstream', 'ours', 'fallback', 'merge']
+// the setups this compares, each a server variant over a store
+const setups = {
+  bare: { variant: 'bare', store: 'memory' },
+  upstream: { variant: 'upstream', store: 'memory' },
+  ours: { variant: 'ours', store: 'memory' },
+  fallback: { variant: 'fallback', store: 'memory' },
+  merge: { variant: 'merge', store: 'memory' },
+  disk: { variant: 'ours', store: 'disk' }
+}
+const label = (setup) => setup === 'disk' ? `${labels.ours}, DiskStore` : labels[setup]
 
 // CPU microseconds per request of one closed-loop run of `duration` seconds.
 async function cpuPerRequest (server, route, duration) {
@@ -42,8 +51,8 @@ const fixed = (n) => n.toFixed(1)
 async function comparePair (route) {
   const servers = []
   try {
-    for (const variant of [first, second]) {
-      const server = await start({ framework: 'express4', store: 'memory', variant }, { node: serverNode, fill: 0 })
+    for (const setup of [first, second]) {
+      const server = await start({ framework: 'express4', ...setups[setup] }, { node: serverNode, fill: 0 })
       servers.push(server)
       server.cookie = await sessionCookie(server.port)
       await cpuPerRequest(server, route, warmupSeconds)
@@ -71,23 +80,23 @@ async function comparePair (route) {
 }
 
 async function main () {
-  for (const variant of [first, second]) {
-    if (!setups.includes(variant)) throw new Error(`BENCH_PAIR: unknown setup ${variant} (one of ${setups.join(', ')})`)
+  for (const setup of [first, second]) {
+    if (!(setup in setups)) throw new Error(`BENCH_PAIR: unknown setup ${setup} (one of ${Object.keys(setups).join(', ')})`)
   }
   const rows = []
   for (const route of routes) rows.push(await comparePair(route))
 
   const version = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim()
   const cpus = os.cpus()
-  console.log(`${new Date().toISOString().slice(0, 10)}, node ${version}, ${cpus[0].model.trim()} × ${cpus.length}; Express 4, MemoryStore, ` +
+  console.log(`${new Date().toISOString().slice(0, 10)}, node ${version}, ${cpus[0].model.trim()} × ${cpus.length}; Express 4, ` +
     `closed loop over ${connections} connections; per route ${pairs} pairs of ${seconds} s runs in alternating order, after ${warmupSeconds} s of warm-up each`)
   console.log()
-  console.log(`| route | ${labels[first]}: CPU µs/req, median | ${labels[second]}: CPU µs/req, median | difference per pair, median (quartiles) | pairs where ${labels[second]} is cheaper |`)
+  console.log(`| route | ${label(first)}: CPU µs/req, median | ${label(second)}: CPU µs/req, median | difference per pair, median (quartiles) | pairs where ${label(second)} is cheaper |`)
   console.log('| --- | ---: | ---: | ---: | ---: |')
   for (const row of rows) {
     console.log(`| ${row.route} | ${fixed(row.first)} | ${fixed(row.second)} | ${fixed(row.difference)} (${fixed(row.lowerQuartile)} to ${fixed(row.upperQuartile)}) | ${row.secondCheaper} of ${pairs} |`)
   }
-  console.log(`difference: ${labels[second]}'s CPU per request minus ${labels[first]}'s, within each pair`)
+  console.log(`difference: ${label(second)}'s CPU per request minus ${label(first)}'s, within each pair`)
 }
 
 main().catch((err) => {
