@@ -33,6 +33,29 @@ function countCalls (store, ...methods) {
   return counter
 }
 
+// `app` listening on kept-alive connections, so that a round's requests, sent at once, are read in
+// one turn; `round(paths, cookie)` answers their responses, each with its body as `text`.
+async function listenKeptAlive (app) {
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 })
+  const get = (path, cookie) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: server.address().port, path, agent, headers: cookie ? { cookie } : {} }, (res) => {
+      res.setEncoding('utf8')
+      res.text = ''
+      res.on('data', (chunk) => { res.text += chunk })
+      res.on('end', () => resolve(res))
+    }).on('error', reject)
+  })
+  return {
+    round: (paths, cookie) => Promise.all(paths.map((path) => get(path, cookie))),
+    close () {
+      agent.destroy()
+      server.close()
+    }
+  }
+}
+
 // touches written at once or queued for the next commit
 const countTouches = (store) => countCalls(store, 'touch', 'queueTouch')
 
@@ -99,26 +122,46 @@ describe('DiskStore: the middleware adapter', function () {
         res.end('saved')
       }
     })
-    const server = app.listen(0, '127.0.0.1')
-    await new Promise((resolve) => server.once('listening', resolve))
-    // kept-alive connections, so that the second round's requests are all read in one turn
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 })
-    const round = (first) => Promise.all(Array.from({ length: 10 }, (_, i) => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: server.address().port, path: '/' + (first + i), agent }, (res) => {
-        res.resume()
-        res.on('end', () => resolve(res))
-      }).on('error', reject)
-    })))
+    const server = await listenKeptAlive(app)
+    const paths = (first) => Array.from({ length: 10 }, (_, i) => '/' + (first + i))
     try {
-      await round(0)
+      await server.round(paths(0))
       commits.calls = 0
-      const responses = await round(10)
+      const responses = await server.round(paths(10))
       assert.ok(commits.calls >= 1 && commits.calls < 10, `${commits.calls} commits for 10 saves`)
       assert.deepStrictEqual(responses.map((res) => [res.statusCode, Boolean(res.headers['set-cookie'])]), Array(10).fill([200, true]))
       const stored = Object.values(await call(store, 'all')).map((sess) => sess.n).sort((a, b) => a - b)
       assert.deepStrictEqual(stored, Array.from({ length: 20 }, (_, n) => n))
     } finally {
-      agent.destroy()
+      server.close()
+    }
+  })
+
+  it('commits the saves of one session\'s concurrent requests together, each request loading the save before it', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-one-session'), checkPeriod: false })
+    const commits = countCalls(store, 'commitQueued')
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = (req.session.n || 0) + 1
+        res.end(String(req.session.n))
+      }
+    })
+    const server = await listenKeptAlive(app)
+    try {
+      const [first] = await server.round(['/'])
+      const cookie = first.headers['set-cookie'][0].split(';')[0]
+      const tenTimes = Array(10).fill('/')
+      await server.round(tenTimes, cookie)
+      commits.calls = 0
+      const responses = await server.round(tenTimes, cookie)
+      // each request read the count its predecessor saved, still queued in the same turn
+      assert.deepStrictEqual(responses.map((res) => Number(res.text)).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => 12 + i))
+      assert.ok(commits.calls >= 1 && commits.calls < 10, `${commits.calls} commits for 10 saves of one session`)
+      assert.strictEqual((await call(store, 'get', sessionIdOf(first))).n, 21)
+      // the reads answered from the queue count as the storage's own reads do
+      assert.strictEqual(store.stats().hits, 21)
+    } finally {
       server.close()
     }
   })
@@ -153,6 +196,37 @@ describe('DiskStore: the middleware adapter', function () {
     const reloading = appSavingThen(store, (req) => new Promise((resolve) => req.session.reload((err) => resolve(err || req.session.n))))
     await request(reloading.app).get('/?n=3').expect(200)
     assert.strictEqual(await reloading.last(), 3)
+  })
+
+  it('answers a read made after a queued destroy, or after a queued save that has expired, with no session', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-gone'), checkPeriod: false })
+    let read
+    const app = createApp({
+      options: { store, unset: 'destroy' },
+      handler (req, res) {
+        const id = req.sessionID
+        if (req.url === '/destroy') {
+          req.session = null
+        } else {
+          req.session.n = 1
+          if (req.url === '/expired') req.session.cookie.expires = new Date(Date.now() - 1000)
+        }
+        res.end('done')
+        // in the same turn as the write the response's end queued
+        read = call(store, 'get', id).then((sess) => sess && sess.n)
+      }
+    })
+    const saved = await request(app).get('/').expect(200)
+    assert.strictEqual(await read, 1)
+    await request(app).get('/destroy').set('Cookie', cookiePair(saved)).expect(200)
+    assert.strictEqual(await read, undefined)
+    const expired = await request(app).get('/expired').expect(200)
+    assert.strictEqual(await read, undefined)
+    // as the storage answers once those writes are committed
+    assert.strictEqual(await call(store, 'get', sessionIdOf(saved)), undefined)
+    assert.strictEqual(await call(store, 'get', sessionIdOf(expired)), undefined)
+    // hits: the first read, and the load of the session by the request that destroys it
+    assert.deepStrictEqual([store.stats().hits, store.stats().misses], [2, 4])
   })
 
   it('hands a write the storage refused at the commit to its own request only', async function () {

@@ -30,7 +30,9 @@ const kStorage = Symbol('disk storage')
 const kSweep = Symbol('disk sweep')
 const kTtl = Symbol('disk ttl')
 const kQueued = Symbol('disk queued writes')
-const kQueuedIds = Symbol('disk queued session IDs')
+const kQueuedIds = Symbol('disk queued writes by session ID')
+const kMax = Symbol('disk max')
+const kQueueReads = Symbol('disk reads answered from queued writes')
 
 // expired sessions deleted per transaction, so that a sweep holds the write lock only briefly
 const SWEEP_BATCH = 1000
@@ -71,7 +73,10 @@ function DiskStore (options) {
   this[kTtl] = ttl
   this[kSweep] = { running: false }
   this[kQueued] = []
-  this[kQueuedIds] = new Set()
+  // the last write queued for each session, which a read of it is answered from (see readOne)
+  this[kQueuedIds] = new Map()
+  this[kMax] = max
+  this[kQueueReads] = { hits: 0, misses: 0 }
   this.path = directory
   this.durability = durability
   this.sweeper = null
@@ -145,11 +150,15 @@ DiskStore.prototype.length = function length (callback) {
 // counters this process's.
 DiskStore.prototype.stats = function stats () {
   commitQueued(this, true)
+  let stats
   try {
-    return this[kStorage].stats()
+    stats = this[kStorage].stats()
   } catch (err) {
     throw storeError(err)
   }
+  stats.hits += this[kQueueReads].hits
+  stats.misses += this[kQueueReads].misses
+  return stats
 }
 
 // Stop the expiry sweeper (the MemoryStore's name for it).
@@ -236,8 +245,9 @@ function writeForRequest (store, method, sessionId, args, callback) {
     return
   }
   const waiting = store[kQueued]
-  waiting.push(new QueuedWrite(queueMethods[method], key, args, callback))
-  store[kQueuedIds].add(key)
+  const queued = new QueuedWrite(queueMethods[method], key, args, callback)
+  waiting.push(queued)
+  store[kQueuedIds].set(key, queued)
   if (waiting.length === 1) setImmediate(commitQueued, store)
 }
 
@@ -249,6 +259,20 @@ class QueuedWrite {
     this.key = key
     this.args = args
     this.callback = callback
+  }
+
+  // What a read of the session would find once this write is committed: its JSON as the storage
+  // answers it (see Record::session_json in src/disk_store/record.rs), null when the write leaves
+  // no live session, or undefined when only the storage can tell (a touch keeps the stored data;
+  // with \`max\`, a later write of the same commit may evict the session).
+  sessionJsonAfter (store) {
+    if (this.method === 'queueDestroy') return null
+    if (this.method !== 'queueSet' || store[kMax] !== undefined) return undefined
+    const [cookieJson, dataJson, expiresMs] = this.args
+    if (expiresMs !== undefined && Math.max(0, Math.trunc(expiresMs)) <= Date.now()) return null
+    if (cookieJson === undefined) return dataJson
+    const members = dataJson.slice(1, -1).trim()
+    return '{"cookie":' + cookieJson + (members === '' ? '' : ',' + members) + '}'
   }
 }
 
@@ -344,11 +368,21 @@ function write (store, method, sessionId, args, callback) {
   })
 }
 
-// The stored JSON of one session. A write queued for it this turn is committed first, so that a
-// read sees what the writes before it in call order wrote (one ordered connection to Redis gives
-// the same); reads of other sessions leave the queue to its commit after the turn.
+// The stored JSON of one session, as the writes before the read in call order left it (one
+// ordered connection to Redis gives the same). When this turn queued a write for the session, the
+// read is answered from that write where it tells the outcome (a save or a destroy), so that
+// concurrent requests of one session keep their writes in one commit; otherwise the queue is
+// committed first. Reads of other sessions leave the queue to its commit after the turn.
 function readOne (store, key) {
-  if (store[kQueuedIds].has(key)) commitQueued(store, true)
+  const queued = store[kQueuedIds].get(key)
+  if (queued !== undefined) {
+    const json = queued.sessionJsonAfter(store)
+    if (json !== undefined) {
+      store[kQueueReads][json === null ? 'misses' : 'hits']++
+      return json
+    }
+    commitQueued(store, true)
+  }
   return store[kStorage].get(key)
 }
 
