@@ -132,6 +132,20 @@ pub enum Write {
   },
 }
 
+/// What one transaction expired and evicted, counted once it is committed.
+#[derive(Debug, Default)]
+struct Tally {
+  expirations: u64,
+  evictions: u64,
+}
+
+impl Tally {
+  fn add(&mut self, other: &Tally) {
+    self.expirations += other.expirations;
+    self.evictions += other.evictions;
+  }
+}
+
 pub struct DiskStore {
   shared: Arc<Shared>,
   options: Options,
@@ -215,30 +229,20 @@ impl DiskStore {
       .unwrap_or_else(|poisoned| poisoned.into_inner())
   }
 
-  /// Runs `writes` in one transaction, each in a nested transaction of its own so that a write
-  /// that fails is undone alone, and commits it; a failed commit fails them all.
+  /// Runs `writes` in one transaction and commits it, answering each write's outcome; a write that
+  /// fails is undone alone, and a failed commit fails them all. Batches where every write succeeds,
+  /// nearly all of them, run in the transaction directly. A nested transaction per write would copy
+  /// again each page the batch had already changed and double the transactions begun and committed
+  /// (about half the batch's instructions), so only a batch where a write failed is run again that
+  /// way, each write in a nested transaction of its own.
   fn commit_together(&self, writes: &[Write], now: i64) -> Vec<Result<u64>> {
     let shared = &self.shared;
-    let attempt = || -> Result<Vec<Result<u64>>> {
-      let mut txn = shared.env.write_txn()?;
-      let mut results = Vec::with_capacity(writes.len());
-      for write in writes {
-        let mut nested = shared.env.nested_write_txn(&mut txn)?;
-        match self.apply(&mut nested, write, now) {
-          Ok(outcome) => {
-            nested.commit()?;
-            results.push(Ok(outcome));
-          }
-          Err(err) => {
-            nested.abort();
-            results.push(Err(err));
-          }
-        }
-      }
-      txn.commit()?;
-      Ok(results)
+    let results = match self.commit_in_one(writes, now) {
+      Ok(Some(outcomes)) => return outcomes.into_iter().map(Ok).collect(),
+      Ok(None) => self.commit_each_nested(writes, now),
+      Err(err) => Err(err),
     };
-    match attempt() {
+    match results {
       Ok(results) => results
         .into_iter()
         .map(|result| result.map_err(|err| err.of_write(&shared.directory)))
@@ -250,15 +254,76 @@ impl DiskStore {
     }
   }
 
+  /// Every write in one transaction: their outcomes once committed, or None, with nothing
+  /// written, when one of them failed.
+  fn commit_in_one(&self, writes: &[Write], now: i64) -> Result<Option<Vec<u64>>> {
+    let mut txn = self.shared.env.write_txn()?;
+    let mut tally = Tally::default();
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for write in writes {
+      match self.apply(&mut txn, write, now, &mut tally) {
+        Ok(outcome) => outcomes.push(outcome),
+        Err(_) => {
+          txn.abort();
+          return Ok(None);
+        }
+      }
+    }
+    txn.commit()?;
+    self.count(&tally);
+    Ok(Some(outcomes))
+  }
+
+  /// Every write in a nested transaction of its own within one transaction, so that a write that
+  /// fails is undone alone.
+  fn commit_each_nested(&self, writes: &[Write], now: i64) -> Result<Vec<Result<u64>>> {
+    let shared = &self.shared;
+    let mut txn = shared.env.write_txn()?;
+    let mut tally = Tally::default();
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+      let mut nested = shared.env.nested_write_txn(&mut txn)?;
+      let mut nested_tally = Tally::default();
+      match self.apply(&mut nested, write, now, &mut nested_tally) {
+        Ok(outcome) => {
+          nested.commit()?;
+          tally.add(&nested_tally);
+          results.push(Ok(outcome));
+        }
+        Err(err) => {
+          nested.abort();
+          results.push(Err(err));
+        }
+      }
+    }
+    txn.commit()?;
+    self.count(&tally);
+    Ok(results)
+  }
+
   fn write_in_transaction(&self, write: &Write, now: i64) -> Result<u64> {
     let mut txn = self.shared.env.write_txn()?;
-    let outcome = self.apply(&mut txn, write, now)?;
+    let mut tally = Tally::default();
+    let outcome = self.apply(&mut txn, write, now, &mut tally)?;
     txn.commit()?;
+    self.count(&tally);
     Ok(outcome)
   }
 
-  /// One write, in `txn`; answers whether it wrote a session or how many it swept.
-  fn apply(&self, txn: &mut RwTxn, write: &Write, now: i64) -> Result<u64> {
+  /// Adds what a committed transaction expired and evicted to this process's counters.
+  fn count(&self, tally: &Tally) {
+    let counters = &self.shared.counters;
+    counters
+      .expirations
+      .fetch_add(tally.expirations, Ordering::Relaxed);
+    counters
+      .evictions
+      .fetch_add(tally.evictions, Ordering::Relaxed);
+  }
+
+  /// One write, in `txn`; answers whether it wrote a session or how many it swept, and adds the
+  /// sessions it swept or evicted to `tally`.
+  fn apply(&self, txn: &mut RwTxn, write: &Write, now: i64, tally: &mut Tally) -> Result<u64> {
     let shared = &self.shared;
     let outcome = match write {
       Write::Set {
@@ -274,7 +339,7 @@ impl DiskStore {
           data,
         };
         self.put(txn, id.as_bytes(), &record)?;
-        self.evict_beyond_max(txn, id.as_bytes())?;
+        tally.evictions += self.evict_beyond_max(txn, id.as_bytes())?;
         1
       }
       Write::Touch {
@@ -324,10 +389,7 @@ impl DiskStore {
       }
       Write::Sweep { limit } => {
         let swept = self.sweep(txn, now, *limit)?;
-        shared
-          .counters
-          .expirations
-          .fetch_add(swept, Ordering::Relaxed);
+        tally.expirations += swept;
         swept
       }
     };
@@ -464,15 +526,15 @@ impl DiskStore {
   }
 
   /// With `max`, evicts the sessions closest to their expiry until at most `max` are left,
-  /// sparing `kept` (the session just stored).
-  fn evict_beyond_max(&self, txn: &mut RwTxn, kept: &[u8]) -> Result<()> {
+  /// sparing `kept` (the session just stored); answers how many it evicted.
+  fn evict_beyond_max(&self, txn: &mut RwTxn, kept: &[u8]) -> Result<u64> {
     let Some(max) = self.options.max else {
-      return Ok(());
+      return Ok(0);
     };
     let shared = &self.shared;
     let total = shared.sessions.len(txn)?;
     if total <= max {
-      return Ok(());
+      return Ok(0);
     }
     let excess = (total - max) as usize;
     let mut doomed = Vec::with_capacity(excess);
@@ -489,11 +551,7 @@ impl DiskStore {
     for id in &doomed {
       self.delete(txn, id)?;
     }
-    shared
-      .counters
-      .evictions
-      .fetch_add(doomed.len() as u64, Ordering::Relaxed);
-    Ok(())
+    Ok(doomed.len() as u64)
   }
 
   fn sweep(&self, txn: &mut RwTxn, now: i64, limit: usize) -> Result<u64> {

@@ -452,6 +452,31 @@ fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
 }
 
 #[test]
+fn a_batch_run_again_after_a_failed_write_counts_its_evictions_once() {
+  let store = open(
+    &directory(),
+    Options {
+      max: Some(1),
+      ..options()
+    },
+  );
+  let bad = Write::Merge {
+    id: "b".into(),
+    changes: "not json".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  };
+  // the failed merge has the batch run again, each write nested; "b" evicts "a" once
+  let results = store.commit_together(&[set("a", "{}", None), set("b", "{}", None), bad], NOW);
+  assert_eq!(results[0], Ok(1));
+  assert_eq!(results[1], Ok(1));
+  assert!(results[2].is_err());
+  assert_eq!(store.len(NOW), Ok(1));
+  assert_eq!(store.stats().unwrap().evictions, 1);
+}
+
+#[test]
 fn queued_writes_are_invisible_until_committed_together_in_order() {
   let store = open(&directory(), options());
   store.write(&set("kept", "{}", None), NOW).unwrap();
