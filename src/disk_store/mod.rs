@@ -464,18 +464,28 @@ impl DiskStore {
   /// is) is not written again: that would copy and write a page of the index for nothing.
   fn put(&self, txn: &mut RwTxn, id: &[u8], record: &Record) -> Result<()> {
     let shared = &self.shared;
-    let mut indexed = false;
-    if let Some(old) = shared.sessions.get(txn, id)? {
-      let old_expiry = expiry_of(old).map_err(|_| DiskStoreError::damaged_record(id))?;
-      if old_expiry == record.expiry {
-        indexed = true;
-      } else {
-        shared.expiry.delete(txn, &index_key(old_expiry, id))?;
-      }
-    }
+    let old_expiry = match shared.sessions.get(txn, id)? {
+      Some(old) => Some(expiry_of(old).map_err(|_| DiskStoreError::damaged_record(id))?),
+      None => None,
+    };
     shared.sessions.put(txn, id, &record.encode())?;
-    if !indexed {
-      shared.expiry.put(txn, &index_key(record.expiry, id), &())?;
+    self.reindex(txn, id, old_expiry, record.expiry)
+  }
+
+  /// Moves session `id`'s index entry from `old` (None: a new session) to `new` expiry. Sessions
+  /// that never expire have no entry: nothing sweeps them, and each would be a second insert at a
+  /// random place (the index orders them by ID) for every new session of an app whose cookies have
+  /// no maxAge. Files written before this kept entries for them, which are removed as here.
+  fn reindex(&self, txn: &mut RwTxn, id: &[u8], old: Option<u64>, new: u64) -> Result<()> {
+    if old == Some(new) {
+      return Ok(());
+    }
+    let index = &self.shared.expiry;
+    if let Some(old) = old {
+      index.delete(txn, &index_key(old, id))?;
+    }
+    if new != NEVER {
+      index.put(txn, &index_key(new, id), &())?;
     }
     Ok(())
   }
@@ -502,14 +512,7 @@ impl DiskStore {
     let encoded = change(stored)?;
     let new_expiry =
       expiry_of(&encoded).map_err(|_| DiskStoreError::damaged_record(id.as_bytes()))?;
-    if old_expiry != new_expiry {
-      shared
-        .expiry
-        .delete(txn, &index_key(old_expiry, id.as_bytes()))?;
-      shared
-        .expiry
-        .put(txn, &index_key(new_expiry, id.as_bytes()), &())?;
-    }
+    self.reindex(txn, id.as_bytes(), Some(old_expiry), new_expiry)?;
     shared.sessions.put(txn, id.as_bytes(), &encoded)?;
     Ok(1)
   }
@@ -526,7 +529,9 @@ impl DiskStore {
   }
 
   /// With `max`, evicts the sessions closest to their expiry until at most `max` are left,
-  /// sparing `kept` (the session just stored); answers how many it evicted.
+  /// sparing `kept` (the session just stored); answers how many it evicted. Sessions that never
+  /// expire come last, in the order of their IDs: they are found in the sessions themselves, as
+  /// the index has no entries for them (see `reindex`).
   fn evict_beyond_max(&self, txn: &mut RwTxn, kept: &[u8]) -> Result<u64> {
     let Some(max) = self.options.max else {
       return Ok(0);
@@ -540,11 +545,23 @@ impl DiskStore {
     let mut doomed = Vec::with_capacity(excess);
     for entry in shared.expiry.iter(txn)? {
       let (key, ()) = entry?;
-      let (_, id) = split_index_key(key).map_err(|_| DiskStoreError::damaged_record(key))?;
+      let (expiry, id) = split_index_key(key).map_err(|_| DiskStoreError::damaged_record(key))?;
+      if expiry == NEVER || doomed.len() == excess {
+        break;
+      }
       if id != kept {
         doomed.push(id.to_vec());
-        if doomed.len() == excess {
-          break;
+      }
+    }
+    if doomed.len() < excess {
+      for entry in shared.sessions.iter(txn)? {
+        let (id, bytes) = entry?;
+        let expiry = expiry_of(bytes).map_err(|_| DiskStoreError::damaged_record(id))?;
+        if expiry == NEVER && id != kept {
+          doomed.push(id.to_vec());
+          if doomed.len() == excess {
+            break;
+          }
         }
       }
     }

@@ -7,7 +7,8 @@
 //! milliseconds, or `NEVER` for a session that does not expire.
 //!
 //! The expiry index is keyed by `[expiry: u64 BE][session ID]`, so that its entries sort by expiry:
-//! the sweep reads it from the start up to now, and the size bound evicts from its start.
+//! the sweep reads it from the start up to now, and the size bound evicts from its start. Sessions
+//! that never expire have no entry (files written by earlier versions may still hold some).
 
 pub const NEVER: u64 = u64::MAX;
 const NO_COOKIE: u32 = u32::MAX;

@@ -246,6 +246,88 @@ fn max_evicts_the_sessions_closest_to_expiry_but_never_the_one_stored() {
   assert_eq!(store.stats().unwrap().sessions, 2);
 }
 
+/// The IDs in the expiry index, in its order.
+fn indexed(store: &DiskStore) -> Vec<String> {
+  let txn = store.shared.env.read_txn().unwrap();
+  store
+    .shared
+    .expiry
+    .iter(&txn)
+    .unwrap()
+    .map(|entry| {
+      let (key, ()) = entry.unwrap();
+      String::from_utf8(split_index_key(key).unwrap().1.to_vec()).unwrap()
+    })
+    .collect()
+}
+
+#[test]
+fn only_sessions_that_expire_are_in_the_expiry_index() {
+  let store = open(&directory(), options());
+  store.write(&set("never", "{}", None), NOW).unwrap();
+  store
+    .write(&set("soon", "{}", Some(NOW + 10)), NOW)
+    .unwrap();
+  assert_eq!(indexed(&store), ["soon"]);
+  // an expiry given and taken away again moves the session in and out of the index
+  store
+    .write(&set("never", "{}", Some(NOW + 5)), NOW)
+    .unwrap();
+  store.write(&set("soon", "{}", None), NOW).unwrap();
+  assert_eq!(indexed(&store), ["never"]);
+}
+
+#[test]
+fn max_evicts_sessions_that_never_expire_last_in_the_order_of_their_ids() {
+  let store = open(
+    &directory(),
+    Options {
+      max: Some(2),
+      ..options()
+    },
+  );
+  store.write(&set("b", "{}", None), NOW).unwrap();
+  store.write(&set("a", "{}", None), NOW).unwrap();
+  // the one stored is spared although it expires first: "a" goes, then "b"
+  store.write(&set("c", "{}", Some(NOW + 10)), NOW).unwrap();
+  assert_eq!(store.get("a", NOW), Ok(None));
+  store.write(&set("d", "{}", None), NOW).unwrap();
+  // "c" expires, so it goes before "b", which never does
+  assert_eq!(store.get("c", NOW), Ok(None));
+  assert!(store.get("b", NOW).unwrap().is_some());
+  assert!(store.get("d", NOW).unwrap().is_some());
+  assert_eq!(store.stats().unwrap().evictions, 2);
+}
+
+#[test]
+fn index_entries_of_never_expiring_sessions_from_earlier_files_are_kept_in_step() {
+  let store = open(
+    &directory(),
+    Options {
+      max: Some(2),
+      ..options()
+    },
+  );
+  store.write(&set("a", "{}", None), NOW).unwrap();
+  store.write(&set("b", "{}", None), NOW).unwrap();
+  // as an earlier version of this store wrote it, for "b" alone
+  let mut txn = store.shared.env.write_txn().unwrap();
+  let key = index_key(NEVER, b"b");
+  store.shared.expiry.put(&mut txn, &key, &()).unwrap();
+  txn.commit().unwrap();
+  // eviction takes "a", first by ID, not "b" for its entry
+  store.write(&set("c", "{}", None), NOW).unwrap();
+  assert_eq!(store.get("a", NOW), Ok(None));
+  assert_eq!(store.stats().unwrap().evictions, 1);
+  assert_eq!(indexed(&store), ["b"]);
+  // an expiry replaces the old entry
+  store.write(&set("b", "{}", Some(NOW + 10)), NOW).unwrap();
+  assert_eq!(indexed(&store), ["b"]);
+  store.write(&Write::Sweep { limit: 10 }, NOW + 20).unwrap();
+  assert_eq!(indexed(&store), Vec::<String>::new());
+  assert_eq!(store.len(NOW + 20), Ok(1));
+}
+
 #[test]
 fn clear_deletes_everything() {
   let store = open(&directory(), options());
