@@ -56,6 +56,15 @@ async function listenKeptAlive (app) {
   }
 }
 
+// A DiskStore in a new directory with its commits counted, under an app of `handler` listening on
+// kept-alive connections (see listenKeptAlive).
+async function appCountingCommits (name, handler) {
+  const store = new session.DiskStore({ path: tempDir(name), checkPeriod: false })
+  const commits = countCalls(store, 'commitQueued')
+  const server = await listenKeptAlive(createApp({ options: { store }, handler }))
+  return { store, commits, server }
+}
+
 // touches written at once or queued for the next commit
 const countTouches = (store) => countCalls(store, 'touch', 'queueTouch')
 
@@ -113,16 +122,10 @@ describe('DiskStore: the middleware adapter', function () {
   })
 
   it('commits the saves of concurrent requests together, each answered once committed', async function () {
-    const store = new session.DiskStore({ path: tempDir('queued-saves'), checkPeriod: false })
-    const commits = countCalls(store, 'commitQueued')
-    const app = createApp({
-      options: { store },
-      handler (req, res) {
-        req.session.n = Number(req.url.slice(1))
-        res.end('saved')
-      }
+    const { store, commits, server } = await appCountingCommits('queued-saves', function handler (req, res) {
+      req.session.n = Number(req.url.slice(1))
+      res.end('saved')
     })
-    const server = await listenKeptAlive(app)
     const paths = (first) => Array.from({ length: 10 }, (_, i) => '/' + (first + i))
     try {
       await server.round(paths(0))
@@ -138,16 +141,10 @@ describe('DiskStore: the middleware adapter', function () {
   })
 
   it('commits the saves of one session\'s concurrent requests together, each request loading the save before it', async function () {
-    const store = new session.DiskStore({ path: tempDir('queued-one-session'), checkPeriod: false })
-    const commits = countCalls(store, 'commitQueued')
-    const app = createApp({
-      options: { store },
-      handler (req, res) {
-        req.session.n = (req.session.n || 0) + 1
-        res.end(String(req.session.n))
-      }
+    const { store, commits, server } = await appCountingCommits('queued-one-session', function handler (req, res) {
+      req.session.n = (req.session.n || 0) + 1
+      res.end(String(req.session.n))
     })
-    const server = await listenKeptAlive(app)
     try {
       const [first] = await server.round(['/'])
       const cookie = first.headers['set-cookie'][0].split(';')[0]

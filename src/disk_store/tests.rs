@@ -49,6 +49,13 @@ fn options() -> Options {
   }
 }
 
+fn with_max(max: u64) -> Options {
+  Options {
+    max: Some(max),
+    ..options()
+  }
+}
+
 fn set(id: &str, data: &str, expires_at: Option<i64>) -> Write {
   Write::Set {
     id: id.to_owned(),
@@ -223,13 +230,7 @@ fn merge_sets_and_removes_top_level_keys_of_a_live_session_only() {
 
 #[test]
 fn max_evicts_the_sessions_closest_to_expiry_but_never_the_one_stored() {
-  let store = open(
-    &directory(),
-    Options {
-      max: Some(2),
-      ..options()
-    },
-  );
+  let store = open(&directory(), with_max(2));
   store
     .write(&set("soon", "{}", Some(NOW + 10)), NOW)
     .unwrap();
@@ -279,13 +280,7 @@ fn only_sessions_that_expire_are_in_the_expiry_index() {
 
 #[test]
 fn max_evicts_sessions_that_never_expire_last_in_the_order_of_their_ids() {
-  let store = open(
-    &directory(),
-    Options {
-      max: Some(2),
-      ..options()
-    },
-  );
+  let store = open(&directory(), with_max(2));
   store.write(&set("b", "{}", None), NOW).unwrap();
   store.write(&set("a", "{}", None), NOW).unwrap();
   // the one stored is spared although it expires first: "a" goes, then "b"
@@ -301,13 +296,7 @@ fn max_evicts_sessions_that_never_expire_last_in_the_order_of_their_ids() {
 
 #[test]
 fn index_entries_of_never_expiring_sessions_from_earlier_files_are_kept_in_step() {
-  let store = open(
-    &directory(),
-    Options {
-      max: Some(2),
-      ..options()
-    },
-  );
+  let store = open(&directory(), with_max(2));
   store.write(&set("a", "{}", None), NOW).unwrap();
   store.write(&set("b", "{}", None), NOW).unwrap();
   // as an earlier version of this store wrote it, for "b" alone
@@ -349,22 +338,15 @@ fn a_second_open_in_the_process_shares_the_sessions() {
 #[test]
 fn refuses_other_options_than_the_store_was_created_with() {
   let dir = directory();
-  let _first = open(
-    &dir,
-    Options {
-      max: Some(10),
-      ..options()
-    },
-  );
+  let _first = open(&dir, with_max(10));
   let other = DiskStore::open(&dir, options()).err().expect("refused");
   assert_eq!(other.code(), "ERR_DISK_STORE_OPTIONS");
   assert!(other.message().contains("max=10"), "{}", other.message());
   let durability = DiskStore::open(
     &dir,
     Options {
-      max: Some(10),
       durability: Durability::Fsync,
-      ..options()
+      ..with_max(10)
     },
   )
   .err()
@@ -535,13 +517,7 @@ fn a_group_commit_writes_each_write_and_undoes_only_the_one_that_fails() {
 
 #[test]
 fn a_batch_run_again_after_a_failed_write_counts_its_evictions_once() {
-  let store = open(
-    &directory(),
-    Options {
-      max: Some(1),
-      ..options()
-    },
-  );
+  let store = open(&directory(), with_max(1));
   let bad = Write::Merge {
     id: "b".into(),
     changes: "not json".into(),
