@@ -30,7 +30,7 @@ const kStorage = Symbol('disk storage')
 const kSweep = Symbol('disk sweep')
 const kTtl = Symbol('disk ttl')
 const kQueued = Symbol('disk queued writes')
-const kQueuedIds = Symbol('disk queued writes by session ID')
+const kLastQueued = Symbol('disk last queued write of each session')
 const kMax = Symbol('disk max')
 const kQueueReads = Symbol('disk reads answered from queued writes')
 
@@ -74,7 +74,7 @@ function DiskStore (options) {
   this[kSweep] = { running: false }
   this[kQueued] = []
   // the last write queued for each session, which a read of it is answered from (see readOne)
-  this[kQueuedIds] = new Map()
+  this[kLastQueued] = new Map()
   this[kMax] = max
   this[kQueueReads] = { hits: 0, misses: 0 }
   this.path = directory
@@ -247,7 +247,7 @@ function writeForRequest (store, method, sessionId, args, callback) {
   const waiting = store[kQueued]
   const queued = new QueuedWrite(queueMethods[method], key, args, callback)
   waiting.push(queued)
-  store[kQueuedIds].set(key, queued)
+  store[kLastQueued].set(key, queued)
   if (waiting.length === 1) setImmediate(commitQueued, store)
 }
 
@@ -264,7 +264,7 @@ class QueuedWrite {
   // What a read of the session would find once this write is committed: its JSON as the storage
   // answers it (see Record::session_json in src/disk_store/record.rs), null when the write leaves
   // no live session, or undefined when only the storage can tell (a touch keeps the stored data;
-  // with \`max\`, a later write of the same commit may evict the session).
+  // with `max`, a later write of the same commit may evict the session).
   sessionJsonAfter (store) {
     if (this.method === 'queueDestroy') return null
     if (this.method !== 'queueSet' || store[kMax] !== undefined) return undefined
@@ -283,7 +283,7 @@ function commitQueued (store, answerLater) {
   const writes = store[kQueued]
   if (writes.length === 0) return
   store[kQueued] = []
-  store[kQueuedIds].clear()
+  store[kLastQueued].clear()
   const storage = store[kStorage]
   const answers = new Array(writes.length).fill(null)
   // the writes the storage took, by their place in `writes`
@@ -374,7 +374,7 @@ function write (store, method, sessionId, args, callback) {
 // concurrent requests of one session keep their writes in one commit; otherwise the queue is
 // committed first. Reads of other sessions leave the queue to its commit after the turn.
 function readOne (store, key) {
-  const queued = store[kQueuedIds].get(key)
+  const queued = store[kLastQueued].get(key)
   if (queued !== undefined) {
     const json = queued.sessionJsonAfter(store)
     if (json !== undefined) {
