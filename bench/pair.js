@@ -26,16 +26,16 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP) || 3
 const connections = Number(process.env.BENCH_CONNECTIONS) || 16
 const routes = process.env.BENCH_ROUTES ? process.env.BENCH_ROUTES.split(',') : ['/new', '/read', '/write']
 const [first, second] = (process.env.BENCH_PAIR || 'fallback,ours').split(',')
-// the setups this compares, each a server variant over a store
+// the setups this compares, each a server variant over a store, and how the tables name it
 const setups = {
-  bare: { variant: 'bare', store: 'memory' },
-  upstream: { variant: 'upstream', store: 'memory' },
-  ours: { variant: 'ours', store: 'memory' },
-  fallback: { variant: 'fallback', store: 'memory' },
-  merge: { variant: 'merge', store: 'memory' },
-  disk: { variant: 'ours', store: 'disk' }
+  bare: { variant: 'bare', store: 'memory', label: labels.bare },
+  upstream: { variant: 'upstream', store: 'memory', label: labels.upstream },
+  ours: { variant: 'ours', store: 'memory', label: labels.ours },
+  fallback: { variant: 'fallback', store: 'memory', label: labels.fallback },
+  merge: { variant: 'merge', store: 'memory', label: labels.merge },
+  disk: { variant: 'ours', store: 'disk', label: `${labels.ours}, DiskStore` }
 }
-const label = (setup) => setup === 'disk' ? `${labels.ours}, DiskStore` : labels[setup]
+const label = (setup) => setups[setup].label
 
 // CPU microseconds per request of one closed-loop run of `duration` seconds.
 async function cpuPerRequest (server, route, duration) {
@@ -52,7 +52,8 @@ async function comparePair (route) {
   const servers = []
   try {
     for (const setup of [first, second]) {
-      const server = await start({ framework: 'express4', ...setups[setup] }, { node: serverNode, fill: 0 })
+      const { variant, store } = setups[setup]
+      const server = await start({ framework: 'express4', variant, store }, { node: serverNode, fill: 0 })
       servers.push(server)
       server.cookie = await sessionCookie(server.port)
       await cpuPerRequest(server, route, warmupSeconds)
