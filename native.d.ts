@@ -45,6 +45,14 @@ export declare function diskStoreIsOpen(path: string): boolean
 
 export declare function diskStoreLength(store: DiskHandle): number
 
+/**
+ * The middleware's read of a live session (null when there is none): its cookie's JSON followed
+ * by its data JSON, as stored, with the cookie's length in UTF-16 code units written at
+ * `cookie_length[0]` (-1 when it was stored without a cookie), so that JavaScript parses each
+ * part apart without the session's whole JSON being assembled here and taken apart there.
+ */
+export declare function diskStoreLoad(store: DiskHandle, id: string, cookieLength: Float64Array): string | null
+
 /** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
 export declare function diskStoreMerge(store: DiskHandle, id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>
 

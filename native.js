@@ -843,6 +843,7 @@ module.exports.diskStoreEntries = nativeBinding.diskStoreEntries
 module.exports.diskStoreGet = nativeBinding.diskStoreGet
 module.exports.diskStoreIsOpen = nativeBinding.diskStoreIsOpen
 module.exports.diskStoreLength = nativeBinding.diskStoreLength
+module.exports.diskStoreLoad = nativeBinding.diskStoreLoad
 module.exports.diskStoreMerge = nativeBinding.diskStoreMerge
 module.exports.diskStoreOpen = nativeBinding.diskStoreOpen
 module.exports.diskStoreQueueDestroy = nativeBinding.diskStoreQueueDestroy

@@ -8,7 +8,7 @@
 
 use super::{milliseconds, now, NativeMemoryStoreStats};
 use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write};
-use napi::bindgen_prelude::{AsyncTask, Either, External, Utf16String};
+use napi::bindgen_prelude::{AsyncTask, Either, External, Float64ArraySlice, Utf16String};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 use std::path::Path;
@@ -98,6 +98,41 @@ pub fn disk_store_verify(path: String) -> Result<f64> {
 #[napi(catch_unwind)]
 pub fn disk_store_get(store: &DiskHandle, id: String) -> Result<Option<String>> {
   store.get(&id, now()).map_err(store_error)
+}
+
+/// The middleware's read of a live session (null when there is none): its cookie's JSON followed
+/// by its data JSON, as stored, with the cookie's length in UTF-16 code units written at
+/// `cookie_length[0]` (-1 when it was stored without a cookie), so that JavaScript parses each
+/// part apart without the session's whole JSON being assembled here and taken apart there.
+#[napi(catch_unwind)]
+pub fn disk_store_load(
+  store: &DiskHandle,
+  id: String,
+  mut cookie_length: Float64ArraySlice,
+) -> Result<Option<String>> {
+  // SAFETY: the slice is only written here, during this synchronous call.
+  let Some(out) = unsafe { cookie_length.as_mut() }.first_mut() else {
+    return Err(Error::new(
+      Status::InvalidArg,
+      "a session's cookie length needs a Float64Array of 1",
+    ));
+  };
+  let loaded = store.load(&id, now(), |record| {
+    let cookie = record.cookie.unwrap_or("");
+    let mut parts = String::with_capacity(cookie.len() + record.data.len());
+    parts.push_str(cookie);
+    parts.push_str(record.data);
+    let length = match record.cookie {
+      None => -1.0,
+      Some(cookie) if cookie.is_ascii() => cookie.len() as f64,
+      Some(cookie) => cookie.encode_utf16().count() as f64,
+    };
+    (parts, length)
+  });
+  Ok(loaded.map_err(store_error)?.map(|(parts, length)| {
+    *out = length;
+    parts
+  }))
 }
 
 #[napi(catch_unwind)]

@@ -19,11 +19,12 @@ mod verify;
 
 pub use error::DiskStoreError;
 pub use open::{is_open, FORMAT_VERSION};
+pub use record::Record;
 pub use verify::{verify, Verified};
 
 use heed::types::{Bytes, Str, Unit};
 use heed::{Database, Env, RwTxn};
-use record::{expired, expiry_of, index_key, split_index_key, Record, NEVER};
+use record::{expired, expiry_of, index_key, split_index_key, NEVER};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -169,6 +170,18 @@ impl DiskStore {
 
   /// The session's JSON, or None when there is none or it has expired.
   pub fn get(&self, id: &str, now: i64) -> Result<Option<String>> {
+    self.load(id, now, |record| record.session_json())
+  }
+
+  /// What `read` makes of the live session's record, read within the read transaction (so the
+  /// record's text is borrowed from the file, not copied), or None when there is none or it has
+  /// expired.
+  pub fn load<T>(
+    &self,
+    id: &str,
+    now: i64,
+    read: impl FnOnce(&Record<'_>) -> T,
+  ) -> Result<Option<T>> {
     let shared = &self.shared;
     let txn = shared.env.read_txn()?;
     let found = match shared.sessions.get(&txn, id.as_bytes())? {
@@ -176,7 +189,7 @@ impl DiskStore {
       Some(bytes) => {
         let record =
           Record::decode(bytes).map_err(|_| DiskStoreError::damaged_record(id.as_bytes()))?;
-        (!record.expired(now)).then(|| record.session_json())
+        (!record.expired(now)).then(|| read(&record))
       }
     };
     let counter = if found.is_some() {

@@ -97,6 +97,27 @@ fn stores_and_reads_sessions_as_express_session_json() {
 }
 
 #[test]
+fn lends_a_live_sessions_record_to_a_load() {
+  let store = open(&directory(), options());
+  store
+    .write(&set("a", r#"{"n":1}"#, Some(NOW + 1000)), NOW)
+    .unwrap();
+  let parts = |record: &Record<'_>| (record.cookie.map(str::to_owned), record.data.to_owned());
+  assert_eq!(
+    store.load("a", NOW, parts),
+    Ok(Some((
+      Some(r#"{"path":"/"}"#.to_owned()),
+      r#"{"n":1}"#.to_owned()
+    )))
+  );
+  // neither a missing nor an expired session is lent
+  assert_eq!(store.load("b", NOW, parts), Ok(None));
+  assert_eq!(store.load("a", NOW + 1000, parts), Ok(None));
+  let stats = store.stats().unwrap();
+  assert_eq!((stats.hits, stats.misses), (1, 2));
+}
+
+#[test]
 fn creates_the_directory_owner_only() {
   let dir = directory();
   let _store = open(&dir, options());
