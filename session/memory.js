@@ -10,7 +10,6 @@
 // and answers synchronously, which is what lets a response go out in a single write.
 
 const native = require('../core')
-const Cookie = require('./cookie')
 const Session = require('./session')
 const Store = require('./store')
 const util = require('util')
@@ -20,7 +19,7 @@ const { cookieExpiry, cookieJson, dataJsonToSet, parseStored, sessionDataJson } 
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
-const { copyStoredData, reviveCookie } = require('./stored')
+const { copyStoredData, keepsShape, reviveCookie } = require('./stored')
 const RecentSessions = require('./recent-sessions')
 
 const defer = setImmediate
@@ -205,8 +204,6 @@ const memoryDestroy = MemoryStore.prototype.destroy
 const memoryMerge = MemoryStore.prototype.merge
 const storeCreateSession = Store.prototype.createSession
 const sessionSave = Session.prototype.save
-const cookieToJson = Cookie.prototype.toJSON
-const hasOwn = Object.prototype.hasOwnProperty
 
 // Where the native load writes a session's cookie shape, serial, expiry and flags (one load at a
 // time: it is read right after each call).
@@ -376,28 +373,6 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
     if (this.store.destroy !== memoryDestroy) return super.destroy(id, callback)
     answerSynchronously(destroySession, this.store[kNativeStore], storageKey(id), undefined, undefined, undefined, callback)
   }
-}
-
-// Whether `cookie` serializes to the JSON form `fields` but for its expiry: a Cookie serialized
-// the Cookie way, with the same attributes and an `expires` of the same kind (the native touch
-// checks that the expiry itself can be written as the shape writes it).
-function keepsShape (cookie, fields) {
-  if (cookie === null || typeof cookie !== 'object' || Object.getPrototypeOf(cookie) !== Cookie.prototype ||
-    cookie.toJSON !== cookieToJson || hasOwn.call(cookie, 'data')) {
-    return false
-  }
-  const expires = cookie.expires
-  return (typeof fields.expires === 'string'
-    ? expires !== null && typeof expires === 'object' && Object.getPrototypeOf(expires) === Date.prototype
-    : expires === fields.expires) &&
-    cookie.originalMaxAge === fields.originalMaxAge &&
-    cookie.partitioned === fields.partitioned &&
-    cookie.priority === fields.priority &&
-    cookie.secure === fields.secure &&
-    cookie.httpOnly === fields.httpOnly &&
-    cookie.domain === fields.domain &&
-    cookie.path === fields.path &&
-    cookie.sameSite === fields.sameSite
 }
 
 // Runs a storage operation with up to three arguments after the key and answers at once.
