@@ -15,7 +15,7 @@ const {
   memoryStoreEntries, memoryStoreSweep, memoryStoreStats,
   sessionCodecNew, sessionCodecReadSessionId, sessionCodecUnsign, sessionCodecSetCookieHeader, sessionCodecSignedIds, sessionCodecSign,
   generateSessionIds,
-  diskStoreOpen, diskStoreGet, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
+  diskStoreOpen, diskStoreGet, diskStoreLoad, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
   diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats,
   diskStoreQueueSet, diskStoreQueueTouch, diskStoreQueueDestroy, diskStoreCommitQueued
 } = binding
@@ -175,6 +175,8 @@ class NativeDiskStore {
   }
 
   get (id) { return diskStoreGet(this.#store, id) }
+  // the session's cookie JSON then its data JSON, the cookie's length written at cookieLength[0]
+  load (id, cookieLength) { return diskStoreLoad(this.#store, id, cookieLength) }
   set (id, cookieJson, dataJson, expiresMs) { return diskStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }
   touch (id, cookieJson, expiresMs) { return diskStoreTouch(this.#store, id, cookieJson, expiresMs) }
   merge (id, changesJson, removedKeys, cookieJson, expiresMs) {

@@ -23,7 +23,7 @@ const ADDON_FUNCTIONS = [
   'memoryStoreOpen', 'memoryStoreGet', 'memoryStoreLoad', 'memoryStoreCookieFieldsJson', 'memoryStoreTouchFields',
   'memoryStoreSet', 'memoryStoreSetFields', 'memoryStoreTouch', 'memoryStoreMerge', 'memoryStoreDestroy', 'memoryStoreClear',
   'memoryStoreLength', 'memoryStoreEntries', 'memoryStoreSweep', 'memoryStoreStats',
-  'diskStoreOpen', 'diskStoreGet', 'diskStoreSet', 'diskStoreTouch', 'diskStoreMerge', 'diskStoreDestroy', 'diskStoreClear',
+  'diskStoreOpen', 'diskStoreGet', 'diskStoreLoad', 'diskStoreSet', 'diskStoreTouch', 'diskStoreMerge', 'diskStoreDestroy', 'diskStoreClear',
   'diskStoreSweep', 'diskStoreLength', 'diskStoreEntries', 'diskStoreStats', 'diskStoreIsOpen', 'diskStoreVerify',
   'diskStoreQueueSet', 'diskStoreQueueTouch', 'diskStoreQueueDestroy', 'diskStoreCommitQueued'
 ]

@@ -121,6 +121,29 @@ describe('DiskStore: the middleware adapter', function () {
     }
   })
 
+  it('leaves a session it did not change to other writers, though a merge put its keys out of the order JSON.stringify writes', async function () {
+    const store = new session.DiskStore({ path: tempDir('index-keys'), checkPeriod: false })
+    const app = createApp({
+      options: { store },
+      handler (req, res) {
+        if (req.path === '/setup') {
+          req.session.b = 1
+          res.end('set up')
+          return
+        }
+        // another writer (another process, in an app) changes the session while this request runs
+        store.merge(req.sessionID, { views: 5 }, [], req.session, () => res.end(String(req.session.b)))
+      }
+    })
+    const setup = await request(app).get('/setup').expect(200)
+    const id = sessionIdOf(setup)
+    // stored now as {"b":1,"7":2}, where parsing and serializing again puts "7" first
+    await call(store, 'merge', id, { 7: 2 }, [], await call(store, 'get', id))
+    await request(app).get('/').set('Cookie', cookiePair(setup)).expect(200, '1')
+    const kept = await call(store, 'get', id)
+    assert.deepStrictEqual({ b: kept.b, 7: kept[7], views: kept.views }, { b: 1, 7: 2, views: 5 })
+  })
+
   it('commits the saves of concurrent requests together, each answered once committed', async function () {
     const { store, commits, server } = await appCountingCommits('queued-saves', function handler (req, res) {
       req.session.n = Number(req.url.slice(1))

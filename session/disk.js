@@ -24,6 +24,7 @@ const { CallbackStoreAdapter } = require('./store-adapter')
 const { checkStoreFile } = require('./disk-check')
 const { codedError, storeError } = require('./disk-errors')
 const { kAdapter, kStandsInForDeferredAnswer } = require('./internal')
+const { copyStoredData, keepsShape, reviveCookie } = require('./stored')
 
 const defer = setImmediate
 const kStorage = Symbol('disk storage')
@@ -38,6 +39,12 @@ const kQueueReads = Symbol('disk reads answered from queued writes')
 const SWEEP_BATCH = 1000
 const DEFAULTS = { durability: 'process', mapSize: 1024 * 1024 * 1024, checkPeriod: 5 * 60 * 1000 }
 const DURABILITIES = ['process', 'fsync']
+// never-expiring cookies whose fields an adapter remembers, by their JSON (a server's sessions
+// share a few such cookies; one that expires is written with its own instant, so it is not kept)
+const MAX_REMEMBERED_COOKIES = 64
+// where the native load writes the loaded cookie's length (one load at a time: it is read right
+// after each call)
+const loadedCookieLength = new Float64Array(1)
 
 function DiskStore (options) {
   Store.call(this)
@@ -186,16 +193,67 @@ const sessionSave = Session.prototype.save
 // with 'fsync' is answered once the disk has it. A store whose methods were replaced gets what any
 // store gets.
 class DiskStoreAdapter extends CallbackStoreAdapter {
+  constructor (store) {
+    super(store)
+    this.cookies = new Map() // cookie JSON -> its fields, parsed and frozen
+  }
+
   load (id, callback) {
     if (this.store.get !== diskGet || this.store.createSession !== storeCreateSession) return super.load(id, callback)
     let stored
     try {
-      stored = parseStored(readOne(this.store, storageKey(id)))
+      stored = this.loadSession(storageKey(id))
     } catch (err) {
       callback(storeError(err))
       return
     }
     callback(null, stored)
+  }
+
+  // The live session under `key` as a StoredParts (as a parsed object when it was stored without
+  // a cookie), or undefined.
+  loadSession (key) {
+    const store = this.store
+    const queued = queuedSave(store, key)
+    if (queued === null) return undefined
+    if (queued !== undefined) return this.parts(key, queued.args[0], queued.args[1])
+    const json = store[kStorage].load(key, loadedCookieLength)
+    if (json === null) return undefined
+    const cookieLength = loadedCookieLength[0]
+    return cookieLength < 0
+      ? JSON.parse(json)
+      : this.parts(key, json.slice(0, cookieLength), json.slice(cookieLength))
+  }
+
+  parts (key, cookieJson, dataJson) {
+    if (cookieJson === undefined) return JSON.parse(dataJson)
+    const fields = this.cookieFields(cookieJson)
+    if (fields === null || typeof fields !== 'object') return JSON.parse(sessionJson(cookieJson, dataJson))
+    return new StoredParts(key, fields, dataJson)
+  }
+
+  cookieFields (json) {
+    let fields = this.cookies.get(json)
+    if (fields === undefined) {
+      fields = Object.freeze(JSON.parse(json))
+      if (fields !== null && fields.expires === null) {
+        if (this.cookies.size >= MAX_REMEMBERED_COOKIES) this.cookies.clear()
+        this.cookies.set(json, fields)
+      }
+    }
+    return fields
+  }
+
+  // What Store#createSession makes from the whole stored session, made from its parts; the data
+  // JSON is handed back when serializing the new session is sure to give it.
+  inflate (req, stored) {
+    if (!(stored instanceof StoredParts)) return super.inflate(req, stored)
+    const fields = stored.cookieFields
+    const sess = new Session(req, null)
+    sess.cookie = reviveCookie(fields, typeof fields.expires === 'string' ? new Date(fields.expires) : undefined)
+    const copiedEveryKey = copyStoredData(sess, stored.data)
+    req.session = sess
+    return copiedEveryKey && !mayHaveIndexKeys(stored.data) ? stored.dataJson : undefined
   }
 
   // under the session's own ID, as Session#save would, with the data JSON the middleware has made
@@ -211,6 +269,11 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
   touch (id, sess, stored, callback) {
     if (this.store.touch !== diskTouch) return super.touch(id, sess, stored, callback)
     const cookie = sess.cookie
+    if (this.store[kTtl] === undefined && stored instanceof StoredParts && stored.key === id &&
+      stored.cookieFields.expires === null && keepsShape(cookie, stored.cookieFields)) {
+      callback(null, kStandsInForDeferredAnswer)
+      return
+    }
     const json = cookieJson(cookie)
     const expiry = cookieExpiry(cookie)
     if (expiry === undefined && this.store[kTtl] === undefined && stored !== null && typeof stored === 'object' &&
@@ -225,6 +288,33 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     if (this.store.destroy !== diskDestroy) return super.destroy(id, callback)
     writeForRequest(this.store, 'destroy', id, [], callback)
   }
+}
+
+// A session the middleware loaded from this store: its cookie's fields (parsed, frozen and shared
+// by the sessions with that cookie) and its data apart, and the data JSON as stored, which is what
+// JSON.stringify gives for the data: every writer stores JSON.stringify's output, and a merge
+// (src/session_merge.rs) keeps the stored order of the keys and adds new ones at the end, as
+// assigning properties does, except for array-index keys, which JavaScript puts first (see
+// mayHaveIndexKeys).
+class StoredParts {
+  constructor (key, cookieFields, dataJson) {
+    // the storage key it was loaded under
+    this.key = key
+    this.cookieFields = cookieFields
+    this.data = JSON.parse(dataJson)
+    this.dataJson = dataJson
+  }
+}
+
+// Whether parsed data may have an array-index key: an object lists those first, so its first key
+// tells (any key starting with a digit is taken for one).
+function mayHaveIndexKeys (data) {
+  // eslint-disable-next-line no-unreachable-loop -- only the first key is wanted, without a list of all
+  for (const key in data) {
+    const first = key.charCodeAt(0)
+    return first >= 48 && first <= 57
+  }
+  return false
 }
 
 // A write the middleware makes for a request. With the 'process' durability it is queued, and the
@@ -261,18 +351,16 @@ class QueuedWrite {
     this.callback = callback
   }
 
-  // What a read of the session would find once this write is committed: its JSON as the storage
-  // answers it (see Record::session_json in src/disk_store/record.rs), null when the write leaves
-  // no live session, or undefined when only the storage can tell (a touch keeps the stored data;
-  // with `max`, a later write of the same commit may evict the session).
-  sessionJsonAfter (store) {
-    if (this.method === 'queueDestroy') return null
+  // Whether a read of the session once this write is committed finds it as this write left it:
+  // true for a save, whose cookie and data JSON (args[0] and args[1]) are then the session's;
+  // false when the write leaves no live session; undefined when only the storage can tell (a
+  // touch keeps the stored data; with `max`, a later write of the same commit may evict the
+  // session).
+  leavesSession (store) {
+    if (this.method === 'queueDestroy') return false
     if (this.method !== 'queueSet' || store[kMax] !== undefined) return undefined
-    const [cookieJson, dataJson, expiresMs] = this.args
-    if (expiresMs !== undefined && Math.max(0, Math.trunc(expiresMs)) <= Date.now()) return null
-    if (cookieJson === undefined) return dataJson
-    const members = dataJson.slice(1, -1).trim()
-    return '{"cookie":' + cookieJson + (members === '' ? '' : ',' + members) + '}'
+    const expiresMs = this.args[2]
+    return expiresMs === undefined || Math.max(0, Math.trunc(expiresMs)) > Date.now()
   }
 }
 
@@ -368,22 +456,39 @@ function write (store, method, sessionId, args, callback) {
   })
 }
 
-// The stored JSON of one session, as the writes before the read in call order left it (one
+// A read of one session finds it as the writes before the read in call order left it (one
 // ordered connection to Redis gives the same). When this turn queued a write for the session, the
 // read is answered from that write where it tells the outcome (a save or a destroy), so that
 // concurrent requests of one session keep their writes in one commit; otherwise the queue is
 // committed first. Reads of other sessions leave the queue to its commit after the turn.
-function readOne (store, key) {
+//
+// This answers the queued save a read of session `key` is answered from, null when the queue
+// leaves no live session, or undefined when the storage answers (the queue is then committed).
+function queuedSave (store, key) {
   const queued = store[kLastQueued].get(key)
-  if (queued !== undefined) {
-    const json = queued.sessionJsonAfter(store)
-    if (json !== undefined) {
-      store[kQueueReads][json === null ? 'misses' : 'hits']++
-      return json
-    }
+  if (queued === undefined) return undefined
+  const leaves = queued.leavesSession(store)
+  if (leaves === undefined) {
     commitQueued(store, true)
+    return undefined
   }
-  return store[kStorage].get(key)
+  store[kQueueReads][leaves ? 'hits' : 'misses']++
+  return leaves ? queued : null
+}
+
+// The stored JSON of one session (see queuedSave), or null.
+function readOne (store, key) {
+  const queued = queuedSave(store, key)
+  if (queued === undefined) return store[kStorage].get(key)
+  return queued === null ? null : sessionJson(queued.args[0], queued.args[1])
+}
+
+// The whole session's JSON from its parts, as the storage answers it (see Record::session_json in
+// src/disk_store/record.rs).
+function sessionJson (cookieJson, dataJson) {
+  if (cookieJson === undefined) return dataJson
+  const members = dataJson.slice(1, -1).trim()
+  return '{"cookie":' + cookieJson + (members === '' ? '' : ',' + members) + '}'
 }
 
 // A read of the whole store (`method` of the storage, without arguments), answered as `shape` of
