@@ -1,8 +1,8 @@
 'use strict'
 
-// How the middleware talks to the DiskStore (session/disk.js, DiskStoreAdapter): the writes of one
-// turn of the event loop committed together, each request answered once its write is committed,
-// and a touch that would change nothing not written.
+// How the middleware talks to the DiskStore (session/disk-adapter.js, session/disk-writes.js): the
+// writes of one turn of the event loop committed together, each request answered once its write is
+// committed, and a touch that would change nothing not written.
 
 const assert = require('assert')
 const http = require('http')

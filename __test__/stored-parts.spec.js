@@ -1,8 +1,8 @@
 'use strict'
 
 // The embedded MemoryStore and the DiskStore hand the middleware a session as its data JSON and its
-// cookie's fields rather than as one JSON text (session/memory.js, session/disk.js). These specs
-// hold that path, for each of the two stores, to what Store#createSession makes of the whole
+// cookie's fields rather than as one JSON text (session/memory.js, session/disk-adapter.js). These
+// specs hold that path, for each of the two stores, to what Store#createSession makes of the whole
 // stored session, and to what express-session stores on a touch.
 
 const assert = require('assert')

@@ -3,8 +3,8 @@
 //! durability, where a commit is a copy into the OS's page cache, and on libuv's thread pool with
 //! 'fsync', where a commit waits for the disk. With the default durability writes can also be
 //! queued and committed together, on the calling thread (`disk_store_commit_queued`). Errors carry
-//! the store's error code in brackets at the start of their message, which session/disk.js moves to
-//! `code`.
+//! the store's error code in brackets at the start of their message, which session/disk-errors.js
+//! moves to `code`.
 
 use super::{milliseconds, now, NativeMemoryStoreStats};
 use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write};
