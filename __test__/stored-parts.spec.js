@@ -32,6 +32,7 @@ const cases = [
   ['no data', { cookie: { originalMaxAge: 60000, expires: later, httpOnly: true, path: '/' } }],
   ['keys a Session keeps for its methods', { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' }, save: 'data', id: 'not the id', kept: true }],
   ['a __proto__ key', { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' }, ...JSON.parse('{"__proto__":{"polluted":true},"a":1}') }],
+  ['a cookie with characters beyond ASCII', { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/zoë/名前/😀' }, a: 'ü' }],
   ['a cookie with a key of its own', { cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/', extra: 1 }, a: 1 }],
   ['an expiry written in another form', { cookie: { originalMaxAge: null, expires: 'Thu, 01 Jan 2099 00:00:00 GMT', httpOnly: true, path: '/' }, a: 1 }]
 ]

@@ -6,7 +6,7 @@
 //! the store's error code in brackets at the start of their message, which session/disk-errors.js
 //! moves to `code`.
 
-use super::{milliseconds, now, NativeMemoryStoreStats};
+use super::{invalid_arg, milliseconds, now, NativeMemoryStoreStats};
 use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write};
 use napi::bindgen_prelude::{AsyncTask, Either, External, Float64ArraySlice, Utf16String};
 use napi::{Env, Error, Result, Status, Task};
@@ -112,8 +112,7 @@ pub fn disk_store_load(
 ) -> Result<Option<String>> {
   // SAFETY: the slice is only written here, during this synchronous call.
   let Some(out) = unsafe { cookie_length.as_mut() }.first_mut() else {
-    return Err(Error::new(
-      Status::InvalidArg,
+    return Err(invalid_arg(
       "a session's cookie length needs a Float64Array of 1",
     ));
   };
