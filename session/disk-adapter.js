@@ -10,7 +10,7 @@ const { CallbackStoreAdapter } = require('./store-adapter')
 const { cookieExpiry, cookieJson } = require('./serialize')
 const { storeError } = require('./disk-errors')
 const { kStandsInForDeferredAnswer } = require('./internal')
-const { copyStoredData, keepsShape, reviveCookie } = require('./stored')
+const { keepsShape } = require('./stored')
 const { sessionJson, storageKey } = require('./disk-writes')
 
 // never-expiring cookies whose fields an adapter remembers, by their JSON (a server's sessions
@@ -89,11 +89,8 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
   inflate (req, stored) {
     if (!(stored instanceof StoredParts)) return super.inflate(req, stored)
     const fields = stored.cookieFields
-    const sess = new Session(req, null)
-    sess.cookie = reviveCookie(fields, typeof fields.expires === 'string' ? new Date(fields.expires) : undefined)
-    const copiedEveryKey = copyStoredData(sess, stored.data)
-    req.session = sess
-    return copiedEveryKey && !mayHaveIndexKeys(stored.data) ? stored.dataJson : undefined
+    const expires = typeof fields.expires === 'string' ? new Date(fields.expires) : undefined
+    return this.inflateParts(req, fields, expires, stored.data, mayHaveIndexKeys(stored.data) ? undefined : stored.dataJson)
   }
 
   // under the session's own ID, as Session#save would, with the data JSON the middleware has made

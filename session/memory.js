@@ -19,7 +19,7 @@ const { cookieExpiry, cookieJson, dataJsonToSet, parseStored, sessionDataJson } 
 const { kAdapter, kNativeStore, kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { optionalPositiveInteger, optionalPositiveNumber } = require('./store-options')
-const { copyStoredData, keepsShape, reviveCookie } = require('./stored')
+const { keepsShape } = require('./stored')
 const RecentSessions = require('./recent-sessions')
 
 const defer = setImmediate
@@ -304,11 +304,8 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
   inflate (req, stored) {
     if (!(stored instanceof LoadedSession)) return super.inflate(req, stored)
     const fields = stored.cookieFields
-    const sess = new Session(req, null)
-    sess.cookie = reviveCookie(fields, typeof fields.expires === 'string' ? new Date(stored.expiresAt) : undefined)
-    const copiedEveryKey = copyStoredData(sess, stored.data)
-    req.session = sess
-    return copiedEveryKey ? stored.dataJson : undefined
+    const expires = typeof fields.expires === 'string' ? new Date(stored.expiresAt) : undefined
+    return this.inflateParts(req, fields, expires, stored.data, stored.dataJson)
   }
 
   // Saved under the session's own ID, as Session#save would, with the data JSON the middleware

@@ -19,6 +19,8 @@ const { adoptSession } = require('./foreign')
 const { changedKeys, mergeIntoStore } = require('./merge')
 const { kAdapter } = require('./internal')
 const { redisMergerFor } = require('./redis-merge')
+const Session = require('./session')
+const { copyStoredData, reviveCookie } = require('./stored')
 
 class CallbackStoreAdapter {
   constructor (store) {
@@ -39,6 +41,19 @@ class CallbackStoreAdapter {
     this.store.createSession(req, stored)
     adoptSession(req)
     return undefined
+  }
+
+  // For a store that keeps sessions in parts: makes req.session as Store#createSession would make
+  // it from the whole stored session, from its cookie's JSON form `fields` (parsed), the Date its
+  // expiry stands for (undefined when `fields.expires` is not a string) and its parsed `data`.
+  // Returns `dataJson`, the data's JSON as stored, when serializing the new session gives it for
+  // sure (no key of the data was left out), else undefined.
+  inflateParts (req, fields, expires, data, dataJson) {
+    const sess = new Session(req, null)
+    sess.cookie = reviveCookie(fields, expires)
+    const copiedEveryKey = copyStoredData(sess, data)
+    req.session = sess
+    return copiedEveryKey ? dataJson : undefined
   }
 
   // Saves through the session's own save(), as express-session does, so a session whose save is
