@@ -13,9 +13,6 @@ const { kStandsInForDeferredAnswer } = require('./internal')
 const { keepsShape } = require('./stored')
 const { sessionJson, storageKey } = require('./disk-writes')
 
-// never-expiring cookies whose fields an adapter remembers, by their JSON (a server's sessions
-// share a few such cookies; one that expires is written with its own instant, so it is not kept)
-const MAX_REMEMBERED_COOKIES = 64
 // where the native load writes the loaded cookie's length (one load at a time: it is read right
 // after each call)
 const loadedCookieLength = new Float64Array(1)
@@ -36,7 +33,8 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     this.writes = writes
     this.ttl = ttl
     this.own = own
-    this.cookies = new Map() // cookie JSON -> its fields, parsed and frozen
+    this.lastCookieJson = undefined
+    this.lastCookieFields = undefined
   }
 
   load (id, callback) {
@@ -72,14 +70,15 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     return new StoredParts(key, fields, dataJson)
   }
 
+  // The fields of the cookie written as `json`, parsed and frozen. The last never-expiring cookie
+  // read is kept: a server's sessions mostly share one, and a cookie that expires is written with
+  // its own instant.
   cookieFields (json) {
-    let fields = this.cookies.get(json)
-    if (fields === undefined) {
-      fields = Object.freeze(JSON.parse(json))
-      if (fields !== null && fields.expires === null) {
-        if (this.cookies.size >= MAX_REMEMBERED_COOKIES) this.cookies.clear()
-        this.cookies.set(json, fields)
-      }
+    if (json === this.lastCookieJson) return this.lastCookieFields
+    const fields = Object.freeze(JSON.parse(json))
+    if (fields !== null && fields.expires === null) {
+      this.lastCookieJson = json
+      this.lastCookieFields = fields
     }
     return fields
   }
