@@ -5,9 +5,8 @@
 // committed, and a touch that would change nothing not written.
 
 const assert = require('assert')
-const http = require('http')
 const request = require('supertest')
-const { appSavingThen, createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { requireDiskStore, tempDir } = require('./support/disk-processes')
 
@@ -31,29 +30,6 @@ function countCalls (store, ...methods) {
     }
   }
   return counter
-}
-
-// `app` listening on kept-alive connections, so that a round's requests, sent at once, are read in
-// one turn; `round(paths, cookie)` answers their responses, each with its body as `text`.
-async function listenKeptAlive (app) {
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 })
-  const get = (path, cookie) => new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: server.address().port, path, agent, headers: cookie ? { cookie } : {} }, (res) => {
-      res.setEncoding('utf8')
-      res.text = ''
-      res.on('data', (chunk) => { res.text += chunk })
-      res.on('end', () => resolve(res))
-    }).on('error', reject)
-  })
-  return {
-    round: (paths, cookie) => Promise.all(paths.map((path) => get(path, cookie))),
-    close () {
-      agent.destroy()
-      server.close()
-    }
-  }
 }
 
 // A DiskStore in a new directory with its commits counted, under an app of `handler` listening on

@@ -1,9 +1,10 @@
 'use strict'
 
-// Small builders shared by the specs: an Express app around a session middleware, and readers of
-// the Set-Cookie header a response carries.
+// Small builders shared by the specs: an Express app around a session middleware, one listening on
+// kept-alive connections, and readers of the Set-Cookie header a response carries.
 
 const express = require('express')
+const http = require('http')
 
 const ours = require('../..')
 const { storeCall } = require('./stores')
@@ -83,4 +84,27 @@ function appSavingThen (store, afterSave) {
   return { app, last: () => last }
 }
 
-module.exports = { appSavingThen, createApp, cookiePair, ours, sessionCookie, sessionIdOf, storedSession, upstream }
+// `app` listening on kept-alive connections, so that a round's requests, sent at once, are read in
+// one turn; `round(paths, cookie)` answers their responses, each with its body as `text`.
+async function listenKeptAlive (app) {
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 })
+  const get = (path, cookie) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: server.address().port, path, agent, headers: cookie ? { cookie } : {} }, (res) => {
+      res.setEncoding('utf8')
+      res.text = ''
+      res.on('data', (chunk) => { res.text += chunk })
+      res.on('end', () => resolve(res))
+    }).on('error', reject)
+  })
+  return {
+    round: (paths, cookie) => Promise.all(paths.map((path) => get(path, cookie))),
+    close () {
+      agent.destroy()
+      server.close()
+    }
+  }
+}
+
+module.exports = { appSavingThen, createApp, cookiePair, listenKeptAlive, ours, sessionCookie, sessionIdOf, storedSession, upstream }
