@@ -7,7 +7,7 @@
 
 const assert = require('assert')
 const request = require('supertest')
-const { appSavingThen, createApp, cookiePair, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { kAdapter, kNativeStore } = require('../session/internal')
 const RecentSessions = require('../session/recent-sessions')
@@ -181,6 +181,58 @@ describe('MemoryStore: recently used sessions remembered', function () {
       assert.deepStrictEqual(duringTurn, { calls: 0, held: null })
       assert.strictEqual(setFields.calls, 1)
       assert.strictEqual(heldByAddon(store, sessionIdOf(res)).n, 1)
+    })
+
+    it('hands over only the last of the saves of one session that wait together', async function () {
+      const store = new MemoryStore()
+      const setFields = countNativeCalls(store, 'setFields')
+      // the values saved, in the order the requests were handled
+      const saved = []
+      const server = await listenKeptAlive(createApp({
+        options: { store },
+        handler (req, res) {
+          req.session.n = Number(req.url.slice(1))
+          saved.push(req.session.n)
+          res.end('saved')
+        }
+      }))
+      try {
+        const [first] = await server.round(['/0'])
+        const cookie = cookiePair(first)
+        // the session's cookie shape is known from here on, and its saves wait; the connections of
+        // the next round are open, so that its requests arrive together
+        const paths = Array.from({ length: 10 }, (_, i) => '/' + (i + 1))
+        await server.round(paths, cookie)
+        setFields.calls = 0
+        await server.round(paths, cookie)
+        assert.ok(setFields.calls < 10, setFields.calls + ' saves handed over for 10 saves of one session')
+        assert.strictEqual(heldByAddon(store, sessionIdOf(first)).n, saved[saved.length - 1])
+      } finally {
+        server.close()
+      }
+    })
+
+    it('hands over a save that touches of the same session follow in its turn', async function () {
+      const store = new MemoryStore()
+      const server = await listenKeptAlive(createApp({
+        options: { store, cookie: { maxAge: 60000 } },
+        handler (req, res) {
+          if (req.path === '/set') req.session.n = Number(req.query.n)
+          res.end(String(req.session.n))
+        }
+      }))
+      try {
+        const [first] = await server.round(['/set?n=1'])
+        const cookie = cookiePair(first)
+        await server.round(['/', '/', '/', '/'], cookie)
+        // a save then touches of the session, read together
+        await server.round(['/set?n=2', '/', '/', '/'], cookie)
+        assert.strictEqual(heldByAddon(store, sessionIdOf(first)).n, 2)
+        const [after] = await server.round(['/'], cookie)
+        assert.strictEqual(after.text, '2')
+      } finally {
+        server.close()
+      }
     })
 
     it('lets every read made while a save waits see it', async function () {

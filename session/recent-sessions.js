@@ -14,13 +14,14 @@
 // than the ones that say what it now holds.
 //
 // Writes: a save by cookie shape (setFields) is remembered at once, with the parts the storage will
-// report for it, and so is a touch of a remembered session to a new expiry (touchFields); both wait,
-// and after the turn of the event loop that made them the waiting writes are handed to the addon
-// one after another. A saturated server handles many requests per turn (about 14 with 16 busy
-// connections), so most of its writes make a warm call instead of a cold one. Every other use of the
-// storage hands the waiting writes over first, so the storage is never seen without them: reads of
-// the remembered sessions are answered from here, and a session that is not remembered has no write
-// waiting.
+// report for it, and so is a touch of a remembered session to a new expiry (touchFields); both
+// wait, and after the turn of the event loop that made them the waiting writes are handed to the
+// addon one after another. A saturated server handles many requests per turn (about 14 with 16 busy
+// connections), so most of its writes make a warm call instead of a cold one, and a write that a
+// later save of the same session in that turn replaces whole is not handed over at all (concurrent
+// requests of one session, each saving it). Every other use of the storage hands the waiting writes
+// over first, so the storage is never seen without them: reads of the remembered sessions are
+// answered from here, and a session that is not remembered has no write waiting.
 //
 // It is only put in front of storage that nothing else can change: a store shared by name with
 // other threads is not, and a bounded store evicts (and orders its evictions by reads) inside the
@@ -244,10 +245,15 @@ class RecentSessions {
     const waiting = this.waiting
     if (waiting.length === 0) return
     this.waiting = []
+    const replaced = replacedWrites(waiting)
     let failure = null
-    for (const write of waiting) {
+    for (let i = 0; i < waiting.length; i++) {
+      const write = waiting[i]
       const remembered = write.remembered
       if (remembered.waiting === write) remembered.waiting = null
+      // a later save of the same turn replaces this write whole, and a read made meanwhile was
+      // answered here: the storage would only overwrite it
+      if (replaced !== null && replaced[i]) continue
       let stored
       try {
         stored = write.dataJson !== undefined ? this.storeSave(write) : this.storeTouch(write)
@@ -300,6 +306,26 @@ class RecentSessions {
 
 function handOverWaiting (recent) {
   recent.handOver()
+}
+
+// Which of the waiting writes a later save of the same session replaces: a save writes the cookie,
+// its expiry and the data whole, so neither an earlier save nor an earlier touch of that session
+// changes what the storage ends with. Null when no write is replaced (a turn's writes are mostly of
+// different sessions).
+function replacedWrites (waiting) {
+  if (waiting.length < 2) return null
+  let replaced = null
+  const savedLater = new Set()
+  for (let i = waiting.length - 1; i >= 0; i--) {
+    const write = waiting[i]
+    if (savedLater.has(write.key)) {
+      if (replaced === null) replaced = new Array(waiting.length).fill(false)
+      replaced[i] = true
+    } else if (write.dataJson !== undefined) {
+      savedLater.add(write.key)
+    }
+  }
+  return replaced
 }
 
 // Whether an expiry is of the kind a cookie shape writes: a date the shape can write when it has
