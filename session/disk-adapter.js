@@ -24,12 +24,11 @@ const sessionSave = Session.prototype.save
 // a later turn of the event loop; a write is answered once committed (see DiskWrites#forRequest).
 // A store whose methods were replaced gets what any store gets.
 class DiskStoreAdapter extends CallbackStoreAdapter {
-  // `storage`: the store's native storage; `writes`: its DiskWrites; `ttl`: its lifetime for
-  // sessions without an expiry, or undefined; `own`: the DiskStore's own get, set, touch and
-  // destroy, which tell whether the store replaced one
-  constructor (store, { storage, writes, ttl, own }) {
+  // `writes`: the store's DiskWrites (over its native storage); `ttl`: its lifetime for sessions
+  // without an expiry, or undefined; `own`: the DiskStore's own get, set, touch and destroy, which
+  // tell whether the store replaced one
+  constructor (store, { writes, ttl, own }) {
     super(store)
-    this.storage = storage
     this.writes = writes
     this.ttl = ttl
     this.own = own
@@ -55,7 +54,7 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     const queued = this.writes.queuedSave(key)
     if (queued === null) return undefined
     if (queued !== undefined) return this.parts(key, queued.args[0], queued.args[1])
-    const json = this.storage.load(key, loadedCookieLength)
+    const json = this.writes.storage.load(key, loadedCookieLength)
     if (json === null) return undefined
     const cookieLength = loadedCookieLength[0]
     return cookieLength < 0

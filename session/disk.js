@@ -171,7 +171,7 @@ const own = {
 }
 
 DiskStore.prototype[kAdapter] = function adapter () {
-  return new DiskStoreAdapter(this, { storage: this[kStorage], writes: this[kWrites], ttl: this[kTtl], own })
+  return new DiskStoreAdapter(this, { writes: this[kWrites], ttl: this[kTtl], own })
 }
 
 // Deletes expired sessions a batch at a time on the thread pool, each batch its own transaction,
