@@ -5,6 +5,7 @@
 // it, and ends the response once the store has answered.
 
 const debug = require('debug')('express-session')
+const { OutgoingMessage } = require('http')
 const Cookie = require('./cookie')
 const { adoptSession } = require('./foreign')
 const { isSecure } = require('./request')
@@ -13,6 +14,7 @@ const { sessionDataJson, unstorableSessionError } = require('./serialize')
 const { kContext, kStandsInForDeferredAnswer, kWriteSetCookie } = require('./internal')
 
 const sessionSave = Session.prototype.save
+const nodeEnd = OutgoingMessage.prototype.end
 const writeSetCookie = Cookie[kWriteSetCookie]
 const defer = setImmediate
 
@@ -278,7 +280,8 @@ class RequestSession {
   // Runs `action` against the store, then ends the response. Until the store has answered, the
   // response's last chunk is held back, so the client cannot see a finished response before its
   // session is stored. The headers are fixed at once (res.headersSent is true from here on, as with
-  // express-session), and they leave with the held chunk in a single write once the store answers.
+  // express-session), with the body's length where Node's end would give it one, and they leave
+  // with the held chunk in a single write once the store answers.
   storeThenEnd (action, view, chunk, encoding) {
     const context = this
     const res = this.res
@@ -311,6 +314,7 @@ class RequestSession {
 
     if (waiting) {
       if (!res.headersSent) {
+        if (this.originalEnd === nodeEnd) lengthAsEndWould(res, chunk, encoding)
         writeHeadersNow(res)
       }
       // what res.end returns with express-session while its store works: its write's answer
@@ -345,6 +349,21 @@ function writeHeadersNow (res) {
     res._implicitHeader()
   } else {
     res.writeHead(res.statusCode)
+  }
+}
+
+// Node's own end() works out the length of the body it is given before it fixes the headers, so
+// a response ended while its headers are still open goes out with a Content-Length. Headers fixed
+// here, ahead of that end, are given the same length, rather than the response going out chunked,
+// in several pieces. Only when the end that follows is Node's: a middleware's that wraps it (such
+// as compression's) may change the body.
+function lengthAsEndWould (res, chunk, encoding) {
+  if (typeof chunk === 'function' || chunk == null) {
+    res._contentLength = 0
+  } else if (typeof chunk === 'string') {
+    res._contentLength = Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : undefined)
+  } else if (chunk instanceof Uint8Array) {
+    res._contentLength = chunk.byteLength
   }
 }
 
