@@ -79,7 +79,12 @@ class DiskWrites {
     const writes = this.queued
     if (writes.length === 0) return
     this.queued = []
-    this.lastQueued.clear()
+    // a new Map rather than clear(): V8 leaves a cleared Map's old table holding its entries and
+    // linked to the new one, so once one such table has moved to the old generation, every later
+    // table and the requests its writes hold (callbacks, responses) stay alive through the young
+    // generation's collections until a full one; seen as scavenges of 15 ms and a full collection
+    // every 8,000 new sessions on Node 24
+    this.lastQueued = new Map()
     const storage = this.storage
     const answers = new Array(writes.length).fill(null)
     // the writes the storage took, by their place in `writes`

@@ -293,7 +293,8 @@ class MemoryStoreAdapter extends CallbackStoreAdapter {
       const json = storage.cookieFieldsJson(shape, serial)
       if (json === null) return null
       fields = Object.freeze(JSON.parse(json))
-      if (this.shapes.size >= MAX_REMEMBERED_SHAPES) this.shapes.clear()
+      // a new Map rather than clear() (see DiskWrites#commitQueued)
+      if (this.shapes.size >= MAX_REMEMBERED_SHAPES) this.shapes = new Map()
       this.shapes.set(serial, fields)
     }
     return fields

@@ -143,7 +143,8 @@ function codecForReqSecret (settings, reqSecret) {
   let codec = settings.codecsByReqSecret.get(reqSecret)
   if (codec === undefined) {
     // a bound on how many distinct secrets are remembered; real apps have one
-    if (settings.codecsByReqSecret.size >= 16) settings.codecsByReqSecret.clear()
+    // a new Map rather than clear() (see DiskWrites#commitQueued)
+    if (settings.codecsByReqSecret.size >= 16) settings.codecsByReqSecret = new Map()
     codec = createCodec(settings.name, [secretBytes(reqSecret)])
     settings.codecsByReqSecret.set(reqSecret, codec)
   }

@@ -59,7 +59,9 @@ class VerifiedHeaders {
     if (known !== undefined) return known
     const id = readVerifiedId(this.codec, header)
     if (id !== null && header.length <= VERIFIED_HEADER_LENGTH) {
-      if (this.ids.size >= VERIFIED_HEADERS) this.ids.clear()
+      // a new Map rather than clear(), whose old table V8 keeps linked to the new one, with its
+      // entries (see DiskWrites#commitQueued)
+      if (this.ids.size >= VERIFIED_HEADERS) this.ids = new Map()
       this.ids.set(header, id)
     }
     return id
