@@ -162,6 +162,71 @@ describe('DiskStore: the middleware adapter', function () {
     }
   })
 
+  // A round of 10 concurrent requests of one session, each saving it, with `store`'s queueSet
+  // calls counted; answers the calls, the session as stored and the errors the requests met.
+  async function tenSavesOfOneSession (store, refuse) {
+    const storage = storageOf(store)
+    const queueSet = storage.queueSet
+    const handed = { calls: 0 }
+    storage.queueSet = function counted (id, cookieJson, dataJson, ...rest) {
+      handed.calls++
+      if (refuse && refuse(JSON.parse(dataJson))) throw new Error('[ERR_DISK_STORE_IO] DiskStore: cannot write (test)')
+      return queueSet.call(this, id, cookieJson, dataJson, ...rest)
+    }
+    const errors = []
+    // the values saved, in the order the requests were handled
+    const saved = []
+    const server = await listenKeptAlive(createApp({
+      options: { store },
+      handler (req, res) {
+        req.session.n = Number(req.url.slice(1))
+        saved.push(req.session.n)
+        res.end('saved')
+      },
+      onError (err) {
+        errors.push(err.code)
+      }
+    }))
+    try {
+      const [first] = await server.round(['/0'])
+      const cookie = cookiePair(first)
+      const paths = Array.from({ length: 10 }, (_, i) => '/' + (i + 1))
+      // the connections of the counted round are open, so that its requests arrive together
+      await server.round(paths.map(() => '/0'), cookie)
+      handed.calls = 0
+      const responses = await server.round(paths, cookie)
+      assert.deepStrictEqual(responses.map((res) => res.statusCode), Array(10).fill(200))
+      await sleep(20)
+      return { calls: handed.calls, stored: await call(store, 'get', sessionIdOf(first)), lastSaved: saved[saved.length - 1], errors }
+    } finally {
+      server.close()
+    }
+  }
+
+  it('hands the storage only the last of the saves of one session queued together', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-replaced'), checkPeriod: false })
+    const { calls, stored, lastSaved, errors } = await tenSavesOfOneSession(store)
+    assert.ok(calls < 10, calls + ' saves handed over for 10 saves of one session')
+    assert.strictEqual(stored.n, lastSaved)
+    assert.deepStrictEqual(errors, [])
+  })
+
+  it('answers a save replaced by one the storage refused with that error', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-replaced-refused'), checkPeriod: false })
+    // every save of the round is refused once handed over; those replaced were never stored either
+    const { stored, errors } = await tenSavesOfOneSession(store, (data) => data.n > 0)
+    assert.strictEqual(stored.n, 0)
+    assert.deepStrictEqual(errors, Array(10).fill('ERR_DISK_STORE_IO'))
+  })
+
+  it('hands the storage every save when the store has max, whose evictions depend on them', async function () {
+    const store = new session.DiskStore({ path: tempDir('queued-bounded'), checkPeriod: false, max: 100 })
+    const { calls, stored, lastSaved, errors } = await tenSavesOfOneSession(store)
+    assert.strictEqual(calls, 10)
+    assert.strictEqual(stored.n, lastSaved)
+    assert.deepStrictEqual(errors, [])
+  })
+
   it('keeps call order between the writes it queued and the store\'s own callback API', async function () {
     const store = new session.DiskStore({ path: tempDir('queued-order'), checkPeriod: false })
     const app = createApp({

@@ -9,6 +9,7 @@ const debug = require('debug')('express-session')
 const { storeError } = require('./disk-errors')
 const { kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
+const { replacingSaves } = require('./replaced-writes')
 
 const defer = setImmediate
 
@@ -54,8 +55,10 @@ class DiskWrites {
   // commit writes the pages it changed plus the trees' upper pages, the free list and the meta
   // page, which one commit per request would write again for each. The queue is kept here and
   // handed to the storage at the commit, one call right after another, which costs less than a
-  // call per request made when the addon's code has gone cold. Each callback is answered once the
-  // commit that holds its write is done, so a save that reports success has been committed. With
+  // call per request made when the addon's code has gone cold; a write that a later save of the same
+  // session in the turn replaces is not handed over at all (see session/replaced-writes.js). Each
+  // callback is answered once the commit that holds its write is done, so a save that reports
+  // success has been committed. With
   // 'fsync' the write goes to the thread pool's group commit (see now).
   forRequest (method, sessionId, args, callback) {
     if (this.durability !== 'process') return this.now(method, sessionId, args, callback)
@@ -87,10 +90,14 @@ class DiskWrites {
     this.lastQueued = new Map()
     const storage = this.storage
     const answers = new Array(writes.length).fill(null)
+    // with a bound on the sessions, every write is made: the sessions a save evicts depend on the
+    // writes before it
+    const replacing = this.bounded ? null : replacingSaves(writes, isSave)
     // the writes the storage took, by their place in `writes`
     const held = []
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i]
+      if (replacing !== null && replacing[i] !== -1) continue
       try {
         storage[write.method](write.key, ...write.args)
         held.push(i)
@@ -109,6 +116,12 @@ class DiskWrites {
       held.forEach((at, j) => {
         answers[at] = failure !== null ? failure : typeof results[j] === 'string' ? storeError(new Error(results[j])) : null
       })
+    }
+    // a replaced write is answered as the save that replaces it: stored if that one is
+    if (replacing !== null) {
+      for (let i = 0; i < writes.length; i++) {
+        if (replacing[i] !== -1) answers[i] = answers[replacing[i]]
+      }
     }
     if (answerLater) setImmediate(answerCommitted, writes, answers, 0)
     else answerCommitted(writes, answers, 0)
@@ -194,6 +207,10 @@ class DiskWrites {
     if (queued === undefined) return this.storage.get(key)
     return queued === null ? null : sessionJson(queued.args[0], queued.args[1])
   }
+}
+
+function isSave (write) {
+  return write.method === 'queueSet'
 }
 
 function commitAfterTurn (writes) {

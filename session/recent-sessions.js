@@ -27,6 +27,8 @@
 // other threads is not, and a bounded store evicts (and orders its evictions by reads) inside the
 // addon, so neither gets it.
 
+const { replacingSaves } = require('./replaced-writes')
+
 // Sessions remembered at most; beyond, the first remembered is forgotten.
 const REMEMBERED_SESSIONS = 1024
 // Writes waiting at most: more are handed over at once.
@@ -245,7 +247,7 @@ class RecentSessions {
     const waiting = this.waiting
     if (waiting.length === 0) return
     this.waiting = []
-    const replaced = replacedWrites(waiting)
+    const replacing = replacingSaves(waiting, isSave)
     let failure = null
     for (let i = 0; i < waiting.length; i++) {
       const write = waiting[i]
@@ -253,7 +255,7 @@ class RecentSessions {
       if (remembered.waiting === write) remembered.waiting = null
       // a later save of the same turn replaces this write whole, and a read made meanwhile was
       // answered here: the storage would only overwrite it
-      if (replaced !== null && replaced[i]) continue
+      if (replacing !== null && replacing[i] !== -1) continue
       let stored
       try {
         stored = write.dataJson !== undefined ? this.storeSave(write) : this.storeTouch(write)
@@ -304,28 +306,12 @@ class RecentSessions {
   }
 }
 
-function handOverWaiting (recent) {
-  recent.handOver()
+function isSave (write) {
+  return write.dataJson !== undefined
 }
 
-// Which of the waiting writes a later save of the same session replaces: a save writes the cookie,
-// its expiry and the data whole, so neither an earlier save nor an earlier touch of that session
-// changes what the storage ends with. Null when no write is replaced (a turn's writes are mostly of
-// different sessions).
-function replacedWrites (waiting) {
-  if (waiting.length < 2) return null
-  let replaced = null
-  const savedLater = new Set()
-  for (let i = waiting.length - 1; i >= 0; i--) {
-    const write = waiting[i]
-    if (savedLater.has(write.key)) {
-      if (replaced === null) replaced = new Array(waiting.length).fill(false)
-      replaced[i] = true
-    } else if (write.dataJson !== undefined) {
-      savedLater.add(write.key)
-    }
-  }
-  return replaced
+function handOverWaiting (recent) {
+  recent.handOver()
 }
 
 // Whether an expiry is of the kind a cookie shape writes: a date the shape can write when it has
