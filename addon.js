@@ -17,7 +17,7 @@ const {
   generateSessionIds,
   diskStoreOpen, diskStoreGet, diskStoreLoad, diskStoreSet, diskStoreTouch, diskStoreMerge, diskStoreDestroy, diskStoreClear,
   diskStoreSweep, diskStoreLength, diskStoreEntries, diskStoreStats,
-  diskStoreQueueSet, diskStoreQueueTouch, diskStoreQueueDestroy, diskStoreCommitQueued
+  diskStoreQueueSet, diskStoreQueueTouch, diskStoreQueueDestroy, diskStoreCommitQueued, diskStoreLastCommit
 } = binding
 
 const ID_LENGTH = 32
@@ -176,7 +176,8 @@ class NativeDiskStore {
 
   get (id) { return diskStoreGet(this.#store, id) }
   // the session's cookie JSON then its data JSON, the cookie's length written at cookieLength[0]
-  load (id, cookieLength) { return diskStoreLoad(this.#store, id, cookieLength) }
+  load (id, parts) { return diskStoreLoad(this.#store, id, parts) }
+  lastCommit () { return diskStoreLastCommit(this.#store) }
   set (id, cookieJson, dataJson, expiresMs) { return diskStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }
   touch (id, cookieJson, expiresMs) { return diskStoreTouch(this.#store, id, cookieJson, expiresMs) }
   merge (id, changesJson, removedKeys, cookieJson, expiresMs) {
@@ -195,7 +196,7 @@ class NativeDiskStore {
   queueSet (id, cookieJson, dataJson, expiresMs) { diskStoreQueueSet(this.#store, id, cookieJson, dataJson, expiresMs) }
   queueTouch (id, cookieJson, expiresMs) { diskStoreQueueTouch(this.#store, id, cookieJson, expiresMs) }
   queueDestroy (id) { diskStoreQueueDestroy(this.#store, id) }
-  commitQueued () { return diskStoreCommitQueued(this.#store) }
+  commitQueued (number) { return diskStoreCommitQueued(this.#store, number) }
 }
 
 // `sign` is a measurement hook that only an addon built with the `bench-probes` feature has (see

@@ -30,8 +30,9 @@ export declare function diskStoreClear(store: DiskHandle): number | Promise<unkn
 /**
  * Commits the queued writes in one transaction, on this thread; one result per write, in order:
  * its outcome, or its error's message (with the code in brackets, as the other errors have it).
+ * The commit's number is written at `number[0]` when it changed a session, -1 otherwise.
  */
-export declare function diskStoreCommitQueued(store: DiskHandle): Array<number | string>
+export declare function diskStoreCommitQueued(store: DiskHandle, number: Float64Array): Array<number | string>
 
 export declare function diskStoreDestroy(store: DiskHandle, id: string): number | Promise<unknown>
 
@@ -43,15 +44,19 @@ export declare function diskStoreGet(store: DiskHandle, id: string): string | nu
 /** Whether this process has the store at `path` open already (its file was checked then). */
 export declare function diskStoreIsOpen(path: string): boolean
 
+/** The number of the last commit that changed the store (see `DiskStore::last_commit`). */
+export declare function diskStoreLastCommit(store: DiskHandle): number
+
 export declare function diskStoreLength(store: DiskHandle): number
 
 /**
  * The middleware's read of a live session (null when there is none): its cookie's JSON followed
- * by its data JSON, as stored, with the cookie's length in UTF-16 code units written at
- * `cookie_length[0]` (-1 when it was stored without a cookie), so that JavaScript parses each
- * part apart without the session's whole JSON being assembled here and taken apart there.
+ * by its data JSON, as stored, so that JavaScript parses each part apart without the session's
+ * whole JSON being assembled here and taken apart there. Written into `parts`: the cookie's
+ * length in UTF-16 code units (-1 when it was stored without a cookie), the session's expiry in
+ * epoch milliseconds (Infinity for none), and the number of the last commit the read saw.
  */
-export declare function diskStoreLoad(store: DiskHandle, id: string, cookieLength: Float64Array): string | null
+export declare function diskStoreLoad(store: DiskHandle, id: string, parts: Float64Array): string | null
 
 /** 1 when the session was live and the changes are merged into it, else 0 (nothing written). */
 export declare function diskStoreMerge(store: DiskHandle, id: string, changesJson: string, removedKeys: Array<string>, cookieJson?: string | undefined | null, expiresMs?: number | undefined | null): number | Promise<unknown>

@@ -842,6 +842,7 @@ module.exports.diskStoreDestroy = nativeBinding.diskStoreDestroy
 module.exports.diskStoreEntries = nativeBinding.diskStoreEntries
 module.exports.diskStoreGet = nativeBinding.diskStoreGet
 module.exports.diskStoreIsOpen = nativeBinding.diskStoreIsOpen
+module.exports.diskStoreLastCommit = nativeBinding.diskStoreLastCommit
 module.exports.diskStoreLength = nativeBinding.diskStoreLength
 module.exports.diskStoreLoad = nativeBinding.diskStoreLoad
 module.exports.diskStoreMerge = nativeBinding.diskStoreMerge

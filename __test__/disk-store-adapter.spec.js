@@ -227,6 +227,101 @@ describe('DiskStore: the middleware adapter', function () {
     assert.deepStrictEqual(errors, [])
   })
 
+  describe('sessions kept as read or committed', function () {
+    // an app on a DiskStore of `dir` that shows the session's n, and sets it on /set?n=
+    function appOf (store, cookie) {
+      return createApp({
+        options: { store, cookie },
+        handler (req, res) {
+          if (req.path === '/set') req.session.n = Number(req.query.n)
+          res.end(String(req.session.n))
+        }
+      })
+    }
+
+    it('are read again without a load while no other handle commits, and loaded again once one does', async function () {
+      const dir = tempDir('kept-sessions')
+      const store = new session.DiskStore({ path: dir, checkPeriod: false })
+      const other = new session.DiskStore({ path: dir, checkPeriod: false })
+      const loads = countCalls(store, 'load')
+      const app = appOf(store)
+      const first = await request(app).get('/set?n=1').expect(200)
+      const cookie = cookiePair(first)
+      const id = sessionIdOf(first)
+      for (let i = 0; i < 3; i++) await request(app).get('/').set('Cookie', cookie).expect(200, '1')
+      assert.ok(loads.calls <= 1, loads.calls + ' loads for 3 reads of one session nothing changed')
+
+      // another handle on the store (another process's, or another thread's) saves it
+      const stored = await call(store, 'get', id)
+      await call(other, 'set', id, { ...stored, n: 2 })
+      loads.calls = 0
+      await request(app).get('/').set('Cookie', cookie).expect(200, '2')
+      assert.strictEqual(loads.calls, 1)
+      // this process's own save is kept as it committed it
+      await request(app).get('/set?n=3').set('Cookie', cookie).expect(200, '3')
+      loads.calls = 0
+      await request(app).get('/').set('Cookie', cookie).expect(200, '3')
+      assert.strictEqual(loads.calls, 0)
+
+      await call(other, 'destroy', id)
+      await request(app).get('/').set('Cookie', cookie).expect(200, 'undefined')
+    })
+
+    it('are all forgotten when this process commits after another handle did', async function () {
+      const dir = tempDir('kept-interleaved')
+      const store = new session.DiskStore({ path: dir, checkPeriod: false })
+      const other = new session.DiskStore({ path: dir, checkPeriod: false })
+      // run by the next request, after it loaded its session and before its save is committed
+      let meanwhile = null
+      const app = createApp({
+        options: { store },
+        handler (req, res) {
+          if (req.path === '/set') req.session.n = Number(req.query.n)
+          if (meanwhile !== null) meanwhile()
+          meanwhile = null
+          res.end(String(req.session.n))
+        }
+      })
+      const one = await request(app).get('/set?n=1').expect(200)
+      const two = await request(app).get('/set?n=2').expect(200)
+      // both read, and kept
+      await request(app).get('/').set('Cookie', cookiePair(one)).expect(200, '1')
+      await request(app).get('/').set('Cookie', cookiePair(two)).expect(200, '2')
+      // another handle saves the second while this process saves the first
+      const stored = await call(store, 'get', sessionIdOf(two))
+      meanwhile = () => other.set(sessionIdOf(two), { ...stored, n: 5 })
+      await request(app).get('/set?n=9').set('Cookie', cookiePair(one)).expect(200, '9')
+      await request(app).get('/').set('Cookie', cookiePair(two)).expect(200, '5')
+    })
+
+    it('follow the touches of a maxAge cookie, and are not read past their expiry', async function () {
+      const dir = tempDir('kept-touched')
+      const store = new session.DiskStore({ path: dir, checkPeriod: false })
+      const loads = countCalls(store, 'load')
+      const app = appOf(store, { maxAge: 300 })
+      const first = await request(app).get('/set?n=1').expect(200)
+      const cookie = cookiePair(first)
+      for (let i = 0; i < 3; i++) {
+        await sleep(100)
+        // each read touches the session: it lives 300 ms from here
+        await request(app).get('/').set('Cookie', cookie).expect(200, '1')
+      }
+      assert.ok(loads.calls <= 1, loads.calls + ' loads for 3 reads, each touching the session')
+      const expiry = new Date((await call(store, 'get', sessionIdOf(first))).cookie.expires).getTime()
+      await sleep(Math.max(0, expiry - Date.now()) + 50)
+      await request(app).get('/').set('Cookie', cookie).expect(200, 'undefined')
+    })
+
+    it('count as hits in stats()', async function () {
+      const store = new session.DiskStore({ path: tempDir('kept-hits'), checkPeriod: false })
+      const app = appOf(store)
+      const cookie = cookiePair(await request(app).get('/set?n=1').expect(200))
+      const before = store.stats().hits
+      for (let i = 0; i < 3; i++) await request(app).get('/').set('Cookie', cookie).expect(200, '1')
+      assert.strictEqual(store.stats().hits - before, 3)
+    })
+  })
+
   it('keeps call order between the writes it queued and the store\'s own callback API', async function () {
     const store = new session.DiskStore({ path: tempDir('queued-order'), checkPeriod: false })
     const app = createApp({

@@ -62,6 +62,22 @@ describe('DiskStore across processes', function () {
     assert.strictEqual((await who(a.url, cookie)).data.fromB, 'fromB')
   })
 
+  it('a process that read a session sees another process\'s later save and destroy of it', async function () {
+    const dir = tempDir('kept-then-changed')
+    const a = await server(dir)
+    const b = await server(dir)
+    const cookie = await init(a.url)
+    // read twice by A, which then holds it as read (see session/committed-sessions.js)
+    await who(a.url, cookie)
+    assert.deepStrictEqual((await who(a.url, cookie)).data, { base: 'kept', doomed: 'here' })
+    await request(b.url).get('/set?key=fromB').set('Cookie', cookie).expect(200)
+    assert.strictEqual((await who(a.url, cookie)).data.fromB, 'fromB')
+    await who(a.url, cookie)
+    await request(b.url).get('/destroy').set('Cookie', cookie).expect(200)
+    const after = await who(a.url, cookie)
+    assert.deepStrictEqual(after.data, {}, 'A read the session B destroyed')
+  })
+
   it('cluster workers on one port share every session', async function () {
     const dir = tempDir('cluster')
     const primary = await server(dir, { workers: 2 })

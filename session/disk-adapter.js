@@ -13,9 +13,9 @@ const { kStandsInForDeferredAnswer } = require('./internal')
 const { keepsShape } = require('./stored')
 const { sessionJson, storageKey } = require('./disk-writes')
 
-// where the native load writes the loaded cookie's length (one load at a time: it is read right
-// after each call)
-const loadedCookieLength = new Float64Array(1)
+// where the native load writes the loaded cookie's length, the session's expiry and the number of
+// the commit it was read as of (one load at a time: they are read right after each call)
+const loaded = new Float64Array(3)
 
 const storeCreateSession = Store.prototype.createSession
 const sessionSave = Session.prototype.save
@@ -54,12 +54,20 @@ class DiskStoreAdapter extends CallbackStoreAdapter {
     const queued = this.writes.queuedSave(key)
     if (queued === null) return undefined
     if (queued !== undefined) return this.parts(key, queued.args[0], queued.args[1])
-    const json = this.writes.storage.load(key, loadedCookieLength)
+    const committed = this.writes.committed
+    const kept = committed.get(key)
+    if (kept !== undefined) {
+      this.writes.reads.hits++
+      return this.parts(key, kept.cookieJson, kept.dataJson)
+    }
+    const json = this.writes.storage.load(key, loaded)
     if (json === null) return undefined
-    const cookieLength = loadedCookieLength[0]
-    return cookieLength < 0
-      ? JSON.parse(json)
-      : this.parts(key, json.slice(0, cookieLength), json.slice(cookieLength))
+    const cookieLength = loaded[0]
+    if (cookieLength < 0) return JSON.parse(json)
+    const cookieJson = json.slice(0, cookieLength)
+    const dataJson = json.slice(cookieLength)
+    committed.loaded(key, cookieJson, dataJson, loaded[1], loaded[2])
+    return this.parts(key, cookieJson, dataJson)
   }
 
   parts (key, cookieJson, dataJson) {

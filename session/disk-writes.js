@@ -10,6 +10,7 @@ const { storeError } = require('./disk-errors')
 const { kStandsInForDeferredAnswer } = require('./internal')
 const { isWellFormed } = require('./well-formed')
 const { replacingSaves } = require('./replaced-writes')
+const CommittedSessions = require('./committed-sessions')
 
 const defer = setImmediate
 
@@ -37,12 +38,18 @@ class QueuedWrite {
   }
 }
 
+// where the storage writes the number of a commit of the queued writes
+const commitNumber = new Float64Array(1)
+
 class DiskWrites {
-  // `bounded`: whether the store has `max`
-  constructor (storage, durability, bounded) {
+  // `durability`: the store's; `bounded`: whether it has `max`; `ttl`: its lifetime for sessions
+  // saved without an expiry (milliseconds), or undefined
+  constructor (storage, { durability, bounded, ttl }) {
     this.storage = storage
     this.durability = durability
     this.bounded = bounded
+    // sessions read or committed lately, while no one else commits (see session/committed-sessions.js)
+    this.committed = new CommittedSessions(storage, { ttl, bounded })
     this.queued = []
     // the last write queued for each session, which a read of it is answered from (see queuedSave)
     this.lastQueued = new Map()
@@ -90,6 +97,8 @@ class DiskWrites {
     this.lastQueued = new Map()
     const storage = this.storage
     const answers = new Array(writes.length).fill(null)
+    // what the storage answered for each write (see CommittedSessions#committed)
+    const outcomes = new Array(writes.length).fill(-1)
     // with a bound on the sessions, every write is made: the sessions a save evicts depend on the
     // writes before it
     const replacing = this.bounded ? null : replacingSaves(writes, isSave)
@@ -108,14 +117,17 @@ class DiskWrites {
     if (held.length !== 0) {
       let results
       let failure = null
+      commitNumber[0] = -1
       try {
-        results = storage.commitQueued()
+        results = storage.commitQueued(commitNumber)
       } catch (err) {
         failure = storeError(err)
       }
       held.forEach((at, j) => {
         answers[at] = failure !== null ? failure : typeof results[j] === 'string' ? storeError(new Error(results[j])) : null
+        if (answers[at] === null) outcomes[at] = results[j]
       })
+      this.committed.committed(commitNumber[0], writes, outcomes)
     }
     // a replaced write is answered as the save that replaces it: stored if that one is
     if (replacing !== null) {

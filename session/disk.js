@@ -68,7 +68,7 @@ function DiskStore (options) {
   this[kStorage] = storage
   this[kTtl] = ttl
   this[kSweep] = { running: false }
-  this[kWrites] = new DiskWrites(storage, durability, max !== undefined)
+  this[kWrites] = new DiskWrites(storage, { durability, bounded: max !== undefined, ttl })
   this.path = directory
   this.durability = durability
   this.sweeper = null

@@ -7,7 +7,7 @@
 //! moves to `code`.
 
 use super::{invalid_arg, milliseconds, now, NativeMemoryStoreStats};
-use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write};
+use crate::disk_store::{self, DiskStore, DiskStoreError, Durability, Options, Write, NEVER};
 use napi::bindgen_prelude::{AsyncTask, Either, External, Float64ArraySlice, Utf16String};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
@@ -101,19 +101,20 @@ pub fn disk_store_get(store: &DiskHandle, id: String) -> Result<Option<String>> 
 }
 
 /// The middleware's read of a live session (null when there is none): its cookie's JSON followed
-/// by its data JSON, as stored, with the cookie's length in UTF-16 code units written at
-/// `cookie_length[0]` (-1 when it was stored without a cookie), so that JavaScript parses each
-/// part apart without the session's whole JSON being assembled here and taken apart there.
+/// by its data JSON, as stored, so that JavaScript parses each part apart without the session's
+/// whole JSON being assembled here and taken apart there. Written into `parts`: the cookie's
+/// length in UTF-16 code units (-1 when it was stored without a cookie), the session's expiry in
+/// epoch milliseconds (Infinity for none), and the number of the last commit the read saw.
 #[napi(catch_unwind)]
 pub fn disk_store_load(
   store: &DiskHandle,
   id: String,
-  mut cookie_length: Float64ArraySlice,
+  mut parts: Float64ArraySlice,
 ) -> Result<Option<String>> {
   // SAFETY: the slice is only written here, during this synchronous call.
-  let Some(out) = unsafe { cookie_length.as_mut() }.first_mut() else {
+  let Some([cookie_length, expiry, as_of]) = unsafe { parts.as_mut() }.first_chunk_mut() else {
     return Err(invalid_arg(
-      "a session's cookie length needs a Float64Array of 1",
+      "a session's loaded parts need a Float64Array of 3",
     ));
   };
   let loaded = store.load(&id, now(), |record| {
@@ -126,12 +127,25 @@ pub fn disk_store_load(
       Some(cookie) if cookie.is_ascii() => cookie.len() as f64,
       Some(cookie) => cookie.encode_utf16().count() as f64,
     };
-    (parts, length)
+    let expires = match record.expiry {
+      NEVER => f64::INFINITY,
+      at => at as f64,
+    };
+    (parts, length, expires)
   });
-  Ok(loaded.map_err(store_error)?.map(|(parts, length)| {
-    *out = length;
-    parts
+  let loaded = loaded.map_err(store_error)?;
+  *as_of = loaded.as_of as f64;
+  Ok(loaded.found.map(|(json, length, expires)| {
+    *cookie_length = length;
+    *expiry = expires;
+    json
   }))
+}
+
+/// The number of the last commit that changed the store (see `DiskStore::last_commit`).
+#[napi(catch_unwind)]
+pub fn disk_store_last_commit(store: &DiskHandle) -> f64 {
+  store.last_commit() as f64
 }
 
 #[napi(catch_unwind)]
@@ -209,16 +223,28 @@ pub fn disk_store_queue_destroy(store: &DiskHandle, id: String) {
 
 /// Commits the queued writes in one transaction, on this thread; one result per write, in order:
 /// its outcome, or its error's message (with the code in brackets, as the other errors have it).
+/// The commit's number is written at `number[0]` when it changed a session, -1 otherwise.
 #[napi(catch_unwind)]
-pub fn disk_store_commit_queued(store: &DiskHandle) -> Vec<Either<f64, String>> {
-  store
-    .commit_queued(now())
-    .into_iter()
-    .map(|result| match result {
-      Ok(outcome) => Either::A(outcome as f64),
-      Err(err) => Either::B(store_error(err).reason),
-    })
-    .collect()
+pub fn disk_store_commit_queued(
+  store: &DiskHandle,
+  mut number: Float64ArraySlice,
+) -> Result<Vec<Either<f64, String>>> {
+  // SAFETY: the slice is only written here, during this synchronous call.
+  let Some(out) = unsafe { number.as_mut() }.first_mut() else {
+    return Err(invalid_arg("a commit's number needs a Float64Array of 1"));
+  };
+  let committed = store.commit_queued(now());
+  *out = committed.number.map_or(-1.0, |number| number as f64);
+  Ok(
+    committed
+      .results
+      .into_iter()
+      .map(|result| match result {
+        Ok(outcome) => Either::A(outcome as f64),
+        Err(err) => Either::B(store_error(err).reason),
+      })
+      .collect(),
+  )
 }
 
 #[napi(catch_unwind)]

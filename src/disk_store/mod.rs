@@ -19,12 +19,12 @@ mod verify;
 
 pub use error::DiskStoreError;
 pub use open::{is_open, FORMAT_VERSION};
-pub use record::Record;
+pub use record::{Record, NEVER};
 pub use verify::{verify, Verified};
 
 use heed::types::{Bytes, Str, Unit};
 use heed::{Database, Env, RwTxn};
-use record::{expired, expiry_of, index_key, split_index_key, NEVER};
+use record::{expired, expiry_of, index_key, split_index_key};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -147,6 +147,33 @@ impl Tally {
   }
 }
 
+/// What `load` read: the value made of the live session's record, and the number of the last
+/// commit the read saw (see `last_commit`).
+#[derive(Debug, PartialEq)]
+pub struct Loaded<T> {
+  pub found: Option<T>,
+  pub as_of: u64,
+}
+
+/// What `commit_queued` did: one result per write, in the order they were queued, and the number
+/// of the commit (see `last_commit`) when it changed a session, which no other commit has.
+#[derive(Debug, PartialEq)]
+pub struct QueuedCommit {
+  pub results: Vec<Result<u64>>,
+  pub number: Option<u64>,
+}
+
+/// Whether a write that changes a session when it answers more than 0 did (a save always does).
+/// A clear or a sweep is not counted: it may have found nothing to delete.
+fn changed_a_session(writes: &[Write], results: &[Result<u64>]) -> bool {
+  writes.iter().zip(results).any(|(write, result)| {
+    matches!(
+      write,
+      Write::Set { .. } | Write::Touch { .. } | Write::Merge { .. } | Write::Destroy { .. }
+    ) && matches!(result, Ok(outcome) if *outcome > 0)
+  })
+}
+
 pub struct DiskStore {
   shared: Arc<Shared>,
   options: Options,
@@ -170,20 +197,28 @@ impl DiskStore {
 
   /// The session's JSON, or None when there is none or it has expired.
   pub fn get(&self, id: &str, now: i64) -> Result<Option<String>> {
-    self.load(id, now, |record| record.session_json())
+    Ok(self.load(id, now, |record| record.session_json())?.found)
+  }
+
+  /// The number of the last commit that changed the store, by any process or thread: LMDB numbers
+  /// its commits one after another, and reads the last number from the file's header, without a
+  /// transaction. While it stays the same, so does every session.
+  pub fn last_commit(&self) -> u64 {
+    self.shared.env.info().last_txn_id as u64
   }
 
   /// What `read` makes of the live session's record, read within the read transaction (so the
   /// record's text is borrowed from the file, not copied), or None when there is none or it has
-  /// expired.
+  /// expired; with the number of the last commit the read saw.
   pub fn load<T>(
     &self,
     id: &str,
     now: i64,
     read: impl FnOnce(&Record<'_>) -> T,
-  ) -> Result<Option<T>> {
+  ) -> Result<Loaded<T>> {
     let shared = &self.shared;
     let txn = shared.env.read_txn()?;
+    let as_of = txn.id() as u64;
     let found = match shared.sessions.get(&txn, id.as_bytes())? {
       None => None,
       Some(bytes) => {
@@ -198,7 +233,7 @@ impl DiskStore {
       &shared.counters.misses
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    Ok(found)
+    Ok(Loaded { found, as_of })
   }
 
   /// Runs one write in its own transaction and commits it. Answers whether it wrote a session
@@ -226,13 +261,17 @@ impl DiskStore {
 
   /// Commits every queued write in one transaction, so that the pages a commit writes (the
   /// trees' upper pages, the free list, the meta page) are written once for all of them. Answers
-  /// one result per write, in the order they were queued.
-  pub fn commit_queued(&self, now: i64) -> Vec<Result<u64>> {
+  /// one result per write, in the order they were queued, and the commit's number.
+  pub fn commit_queued(&self, now: i64) -> QueuedCommit {
     let writes = std::mem::take(&mut *self.lock_queue());
     if writes.is_empty() {
-      return Vec::new();
+      return QueuedCommit {
+        results: Vec::new(),
+        number: None,
+      };
     }
-    self.commit_together(&writes, now)
+    let (results, number) = self.commit_numbered(&writes, now);
+    QueuedCommit { results, number }
   }
 
   fn lock_queue(&self) -> MutexGuard<'_, Vec<Write>> {
@@ -249,28 +288,45 @@ impl DiskStore {
   /// (three quarters of the instructions of a batch of eight saves), so only a batch where a write
   /// failed is run again that way, each write in a nested transaction of its own.
   fn commit_together(&self, writes: &[Write], now: i64) -> Vec<Result<u64>> {
+    self.commit_numbered(writes, now).0
+  }
+
+  /// `commit_together`, answering too the number of the commit when one of the writes changed a
+  /// session: the transaction then had changes to commit, and LMDB gave the commit its number.
+  /// None when no write changed one (a commit without changes is not numbered) or none was
+  /// committed.
+  fn commit_numbered(&self, writes: &[Write], now: i64) -> (Vec<Result<u64>>, Option<u64>) {
     let shared = &self.shared;
-    let results = match self.commit_in_one(writes, now) {
-      Ok(Some(outcomes)) => return outcomes.into_iter().map(Ok).collect(),
+    let committed = match self.commit_in_one(writes, now) {
+      Ok(Some((outcomes, number))) => {
+        let results: Vec<Result<u64>> = outcomes.into_iter().map(Ok).collect();
+        let number = changed_a_session(writes, &results).then_some(number);
+        return (results, number);
+      }
       Ok(None) => self.commit_each_nested(writes, now),
       Err(err) => Err(err),
     };
-    match results {
-      Ok(results) => results
-        .into_iter()
-        .map(|result| result.map_err(|err| err.of_write(&shared.directory)))
-        .collect(),
+    match committed {
+      Ok((results, number)) => {
+        let number = changed_a_session(writes, &results).then_some(number);
+        let results = results
+          .into_iter()
+          .map(|result| result.map_err(|err| err.of_write(&shared.directory)))
+          .collect();
+        (results, number)
+      }
       Err(err) => {
         let err = err.of_write(&shared.directory);
-        writes.iter().map(|_| Err(err.clone())).collect()
+        (writes.iter().map(|_| Err(err.clone())).collect(), None)
       }
     }
   }
 
-  /// Every write in one transaction: their outcomes once committed, or None, with nothing
-  /// written, when one of them failed.
-  fn commit_in_one(&self, writes: &[Write], now: i64) -> Result<Option<Vec<u64>>> {
+  /// Every write in one transaction: their outcomes once committed, with the commit's number, or
+  /// None, with nothing written, when one of them failed.
+  fn commit_in_one(&self, writes: &[Write], now: i64) -> Result<Option<(Vec<u64>, u64)>> {
     let mut txn = self.shared.env.write_txn()?;
+    let number = txn.id() as u64;
     let mut tally = Tally::default();
     let mut outcomes = Vec::with_capacity(writes.len());
     for write in writes {
@@ -284,14 +340,15 @@ impl DiskStore {
     }
     txn.commit()?;
     self.count(&tally);
-    Ok(Some(outcomes))
+    Ok(Some((outcomes, number)))
   }
 
   /// Every write in a nested transaction of its own within one transaction, so that a write that
-  /// fails is undone alone.
-  fn commit_each_nested(&self, writes: &[Write], now: i64) -> Result<Vec<Result<u64>>> {
+  /// fails is undone alone; with the commit's number.
+  fn commit_each_nested(&self, writes: &[Write], now: i64) -> Result<(Vec<Result<u64>>, u64)> {
     let shared = &self.shared;
     let mut txn = shared.env.write_txn()?;
+    let number = txn.id() as u64;
     let mut tally = Tally::default();
     let mut results = Vec::with_capacity(writes.len());
     for write in writes {
@@ -311,7 +368,7 @@ impl DiskStore {
     }
     txn.commit()?;
     self.count(&tally);
-    Ok(results)
+    Ok((results, number))
   }
 
   fn write_in_transaction(&self, write: &Write, now: i64) -> Result<u64> {

@@ -104,15 +104,12 @@ fn lends_a_live_sessions_record_to_a_load() {
     .unwrap();
   let parts = |record: &Record<'_>| (record.cookie.map(str::to_owned), record.data.to_owned());
   assert_eq!(
-    store.load("a", NOW, parts),
-    Ok(Some((
-      Some(r#"{"path":"/"}"#.to_owned()),
-      r#"{"n":1}"#.to_owned()
-    )))
+    store.load("a", NOW, parts).unwrap().found,
+    Some((Some(r#"{"path":"/"}"#.to_owned()), r#"{"n":1}"#.to_owned()))
   );
   // neither a missing nor an expired session is lent
-  assert_eq!(store.load("b", NOW, parts), Ok(None));
-  assert_eq!(store.load("a", NOW + 1000, parts), Ok(None));
+  assert_eq!(store.load("b", NOW, parts).unwrap().found, None);
+  assert_eq!(store.load("a", NOW + 1000, parts).unwrap().found, None);
   let stats = store.stats().unwrap();
   assert_eq!((stats.hits, stats.misses), (1, 2));
 }
@@ -578,7 +575,7 @@ fn queued_writes_are_invisible_until_committed_together_in_order() {
   assert_eq!(store.get("a", NOW), Ok(None));
   assert!(store.get("kept", NOW).unwrap().is_some());
 
-  let results = store.commit_queued(NOW);
+  let results = store.commit_queued(NOW).results;
   assert_eq!(results.len(), 4);
   assert_eq!(results[0], Ok(1));
   assert_eq!(results[1], Ok(1));
@@ -593,5 +590,57 @@ fn queued_writes_are_invisible_until_committed_together_in_order() {
     Some(r#"{"cookie":{"path":"/"},"n":1,"m":2}"#)
   );
   assert_eq!(store.get("kept", NOW), Ok(None));
-  assert_eq!(store.commit_queued(NOW), vec![]);
+  assert_eq!(
+    store.commit_queued(NOW),
+    QueuedCommit {
+      results: vec![],
+      number: None
+    }
+  );
+}
+
+#[test]
+fn numbers_the_commits_that_change_a_session_for_every_handle_on_the_store() {
+  let dir = directory();
+  let store = open(&dir, options());
+  let other = open(&dir, options());
+  let first = store.last_commit();
+  assert_eq!(other.last_commit(), first);
+
+  store.queue(set("a", "{}", None));
+  let committed = store.commit_queued(NOW);
+  assert_eq!(committed.number, Some(first + 1));
+  // every handle reads the same number, and a read says what it saw
+  assert_eq!(other.last_commit(), first + 1);
+  assert_eq!(other.load("a", NOW, |_| ()).unwrap().as_of, first + 1);
+
+  // a write made another way moves the number too
+  other.write(&set("b", "{}", None), NOW).unwrap();
+  assert_eq!(store.last_commit(), first + 2);
+
+  // a commit that changes no session takes no number, and the last one stays
+  store.queue(Write::Destroy {
+    id: "missing".into(),
+  });
+  store.queue(Write::Touch {
+    id: "missing".into(),
+    cookie: None,
+    expires_at: None,
+  });
+  assert_eq!(store.commit_queued(NOW).number, None);
+  assert_eq!(store.last_commit(), first + 2);
+
+  // one that changes a session beside a write that fails is numbered
+  store.queue(set("c", "{}", None));
+  store.queue(Write::Merge {
+    id: "c".into(),
+    changes: "not json".into(),
+    removed: vec![],
+    cookie: None,
+    expires_at: None,
+  });
+  let committed = store.commit_queued(NOW);
+  assert!(committed.results[1].is_err());
+  assert_eq!(committed.number, Some(first + 3));
+  assert_eq!(other.last_commit(), first + 3);
 }
