@@ -58,15 +58,15 @@ class DiskWrites {
   }
 
   // A write the middleware makes for a request. With the 'process' durability it is queued, and
-  // the writes of one turn of the event loop are committed together in one transaction after it: a
-  // commit writes the pages it changed plus the trees' upper pages, the free list and the meta
+  // the writes of one turn of the event loop are committed together in one transaction after it:
+  // a commit writes the pages it changed plus the trees' upper pages, the free list and the meta
   // page, which one commit per request would write again for each. The queue is kept here and
   // handed to the storage at the commit, one call right after another, which costs less than a
-  // call per request made when the addon's code has gone cold; a write that a later save of the same
-  // session in the turn replaces is not handed over at all (see session/replaced-writes.js). Each
-  // callback is answered once the commit that holds its write is done, so a save that reports
-  // success has been committed. With
-  // 'fsync' the write goes to the thread pool's group commit (see now).
+  // call per request made when the addon's code has gone cold; a write that a later save of the
+  // same session in the turn replaces is not handed over at all (see session/replaced-writes.js).
+  // Each callback is answered once the commit that holds its write is done, so a save that
+  // reports success has been committed. With 'fsync' the write goes to the thread pool's group
+  // commit (see now).
   forRequest (method, sessionId, args, callback) {
     if (this.durability !== 'process') return this.now(method, sessionId, args, callback)
     let key
