@@ -6,7 +6,7 @@
 
 const assert = require('assert')
 const request = require('supertest')
-const { appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingPathNumbers, appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { requireDiskStore, tempDir } = require('./support/disk-processes')
 
@@ -174,19 +174,8 @@ describe('DiskStore: the middleware adapter', function () {
       return queueSet.call(this, id, cookieJson, dataJson, ...rest)
     }
     const errors = []
-    // the values saved, in the order the requests were handled
-    const saved = []
-    const server = await listenKeptAlive(createApp({
-      options: { store },
-      handler (req, res) {
-        req.session.n = Number(req.url.slice(1))
-        saved.push(req.session.n)
-        res.end('saved')
-      },
-      onError (err) {
-        errors.push(err.code)
-      }
-    }))
+    const { app, saved } = appSavingPathNumbers(store, (err) => errors.push(err.code))
+    const server = await listenKeptAlive(app)
     try {
       const [first] = await server.round(['/0'])
       const cookie = cookiePair(first)

@@ -7,7 +7,7 @@
 
 const assert = require('assert')
 const request = require('supertest')
-const { appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
+const { appSavingPathNumbers, appSavingThen, createApp, cookiePair, listenKeptAlive, ours: session, sessionIdOf } = require('./support/app')
 const { readsNow, storeCall: call } = require('./support/stores')
 const { kAdapter, kNativeStore } = require('../session/internal')
 const RecentSessions = require('../session/recent-sessions')
@@ -186,16 +186,8 @@ describe('MemoryStore: recently used sessions remembered', function () {
     it('hands over only the last of the saves of one session that wait together', async function () {
       const store = new MemoryStore()
       const setFields = countNativeCalls(store, 'setFields')
-      // the values saved, in the order the requests were handled
-      const saved = []
-      const server = await listenKeptAlive(createApp({
-        options: { store },
-        handler (req, res) {
-          req.session.n = Number(req.url.slice(1))
-          saved.push(req.session.n)
-          res.end('saved')
-        }
-      }))
+      const { app, saved } = appSavingPathNumbers(store)
+      const server = await listenKeptAlive(app)
       try {
         const [first] = await server.round(['/0'])
         const cookie = cookiePair(first)

@@ -107,4 +107,20 @@ async function listenKeptAlive (app) {
   }
 }
 
-module.exports = { appSavingThen, createApp, cookiePair, listenKeptAlive, ours, sessionCookie, sessionIdOf, storedSession, upstream }
+// An app on `store` whose requests save the number in their path as the session's n (GET /7: n = 7),
+// and the numbers saved, in the order the requests were handled; errors go to `onError`.
+function appSavingPathNumbers (store, onError) {
+  const saved = []
+  const app = createApp({
+    options: { store },
+    handler (req, res) {
+      req.session.n = Number(req.url.slice(1))
+      saved.push(req.session.n)
+      res.end('saved')
+    },
+    onError
+  })
+  return { app, saved }
+}
+
+module.exports = { appSavingPathNumbers, appSavingThen, createApp, cookiePair, listenKeptAlive, ours, sessionCookie, sessionIdOf, storedSession, upstream }
