@@ -1,7 +1,8 @@
 'use strict'
 
 // Instructions per request, counted by valgrind's callgrind: the same servers as bench/run.js
-// (bench/server.js, Express 4, the MemoryStore), each run under callgrind with
+// (bench/server.js, Express 4, the MemoryStore; and this package over a DiskStore with its default
+// durability), each run under callgrind with
 // `--single-threaded` (so that V8's compiler and collector work on the thread that is counted),
 // warmed up with requests it is not counting, then counted over a fixed number of requests sent
 // by this process. Unlike CPU time, an instruction count does not move with what else the machine
@@ -19,6 +20,7 @@
 //   BENCH_NODE=$(bash scripts/node-lines.sh --path 24) npm run bench:instructions
 //   INSTRUCTION_RUNS=5 INSTRUCTION_REQUESTS=3000 INSTRUCTION_WARMUP=6000 npm run bench:instructions
 //   INSTRUCTION_CACHE=1 INSTRUCTION_CONNECTIONS=16 npm run bench:instructions
+//   INSTRUCTION_SERVERS=bare,upstream,ours,disk npm run bench:instructions   # some of the servers
 //
 // Needs valgrind (callgrind and callgrind_control); about 25 s per run (about 45 s with the cache
 // simulation), two runs at a time.
@@ -35,12 +37,19 @@ const runs = Number(process.env.INSTRUCTION_RUNS) || 3
 const counted = Number(process.env.INSTRUCTION_REQUESTS) || 3000
 const warmup = Number(process.env.INSTRUCTION_WARMUP) || 6000
 const routes = ['/new', '/read', '/write']
-const servers = [
-  { label: 'bare', impl: 'bare', fallback: false },
-  { label: 'express-session', impl: 'upstream', fallback: false },
-  { label: 'express-session-rs', impl: 'ours', fallback: false },
-  { label: 'express-session-rs, JS fallback', impl: 'ours', fallback: true }
-]
+const allServers = {
+  bare: { label: 'bare', impl: 'bare', store: 'memory', fallback: false },
+  upstream: { label: 'express-session', impl: 'upstream', store: 'memory', fallback: false },
+  ours: { label: 'express-session-rs', impl: 'ours', store: 'memory', fallback: false },
+  fallback: { label: 'express-session-rs, JS fallback', impl: 'ours', store: 'memory', fallback: true },
+  disk: { label: 'express-session-rs, DiskStore', impl: 'ours', store: 'disk', fallback: false }
+}
+// bare Express is always measured: every overhead is counted from it
+const servers = ['bare', ...(process.env.INSTRUCTION_SERVERS || 'upstream,ours,fallback,disk').split(',')
+  .filter((key) => key !== 'bare')].map((key) => {
+  if (!(key in allServers)) throw new Error(`INSTRUCTION_SERVERS: unknown server ${key} (${Object.keys(allServers).join(', ')})`)
+  return allServers[key]
+})
 // requests in flight at once, as a few keep-alive clients would send them (a saturated server
 // reads more of them per turn of its event loop with more connections)
 const CONNECTIONS = Number(process.env.INSTRUCTION_CONNECTIONS) || 4
@@ -77,7 +86,7 @@ async function measure (server, route) {
   const env = { ...process.env }
   delete env.EXPRESS_SESSION_RS_FALLBACK
   if (server.fallback) env.EXPRESS_SESSION_RS_FALLBACK = '1'
-  const config = { impl: server.impl, framework: 'express4', store: 'memory', merge: false, fill: 0, durability: 'process' }
+  const config = { impl: server.impl, framework: 'express4', store: server.store, merge: false, fill: 0, durability: 'process' }
   const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', ...(simulateCaches ? ['--cache-sim=yes'] : []), `--callgrind-out-file=${out}.%p`,
     serverNode, '--single-threaded', path.join(__dirname, 'server.js'), JSON.stringify(config)], {
     env, stdio: ['ignore', 'ignore', 'pipe', 'ipc']
@@ -172,7 +181,7 @@ async function main () {
 
   const date = new Date().toISOString().slice(0, 10)
   console.log(`${simulateCaches ? 'instructions and simulated cache misses' : 'instructions'} per request (callgrind, --single-threaded), ` +
-    `Express 4, MemoryStore; ${date}, node ${version}, ${runs} runs per server, each counting ${counted} requests over ` +
+    `Express 4, MemoryStore (the DiskStore row: a DiskStore, durability 'process'); ${date}, node ${version}, ${runs} runs per server, each counting ${counted} requests over ` +
     `${CONNECTIONS} connections after ${warmup} uncounted`)
   console.log()
   console.log(`| route | server | ${columns.map((column) => `${column.title}, median (range) | overhead`).join(' | ')} |`)
