@@ -175,7 +175,8 @@ class NativeDiskStore {
   }
 
   get (id) { return diskStoreGet(this.#store, id) }
-  // the session's cookie JSON then its data JSON, the cookie's length written at cookieLength[0]
+  // the session's cookie JSON then its data JSON; written into parts: the cookie's length, the
+  // session's expiry and the number of the commit it was read as of
   load (id, parts) { return diskStoreLoad(this.#store, id, parts) }
   lastCommit () { return diskStoreLastCommit(this.#store) }
   set (id, cookieJson, dataJson, expiresMs) { return diskStoreSet(this.#store, id, cookieJson, dataJson, expiresMs) }

@@ -217,7 +217,7 @@ describe('DiskStore: the middleware adapter', function () {
   })
 
   describe('sessions kept as read or committed', function () {
-    // an app on a DiskStore of `dir` that shows the session's n, and sets it on /set?n=
+    // an app on `store` that shows the session's n, and sets it on /set?n= (with `cookie` options)
     function appOf (store, cookie) {
       return createApp({
         options: { store, cookie },

@@ -2,7 +2,8 @@
 
 // A session store on the local disk, shared by every process and worker thread of the machine that
 // opens the same directory, and kept across restarts (see src/disk_store/). Reads come from the
-// file's memory map on the calling thread. Writes commit on the calling thread with the default
+// file's memory map on the calling thread (the middleware's, from the sessions it keeps while no
+// one else commits: see session/committed-sessions.js). Writes commit on the calling thread with the default
 // durability ('process': in the OS's hands, which a killed process cannot undo), and on libuv's
 // thread pool with 'fsync' (on the disk, which takes the disk's time). Every operation is one
 // transaction, exclusive across processes for writes, so `merge` is atomic between processes too.
